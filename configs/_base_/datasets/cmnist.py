@@ -1,0 +1,60 @@
+# Colored MNIST (LfF, DisEnt, BiasEnsemble): colour on the digit, in the
+# DisEnt/BiasEnsemble folder layout under data_root (generated from MNIST IDX
+# files under mnist_root on first use, see docs/data_preparation.md).
+# Leaf configs set `severity` of the train and valid splits.
+dataset_type = 'ColoredMNIST'
+data_root = 'data/cmnist'
+mnist_root = 'data/mnist'
+
+train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+
+train_dataloader = dict(
+    batch_size=256,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        mnist_root=mnist_root,
+        severity='1pct',
+        split='train',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=512,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        mnist_root=mnist_root,
+        severity='1pct',
+        split='valid',
+        pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=512,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        mnist_root=mnist_root,
+        severity='1pct',
+        split='test',
+        pipeline=test_pipeline))
+
+val_evaluator = dict(type='DebiasAccuracy')
+test_evaluator = val_evaluator
+
+# The valid split is biased like the training split: its conflicting
+# samples select the checkpoint (the papers select on the test set; see
+# docs/model_selection.md for the rules applied after training).
+val_cfg = dict(
+    type='MultiSplitValLoop', selection_metric='valid/conflicting_acc')
+test_cfg = dict(type='MultiSplitTestLoop')

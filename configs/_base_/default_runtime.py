@@ -1,0 +1,39 @@
+# Runtime shared by every config.
+default_scope = 'debiascls'
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=100),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=1000,
+        max_keep_ckpts=3, save_last=True,
+        # the metric named by val_cfg.selection_metric (MultiSplitValLoop)
+        save_best='auto'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Makes checkpoints loadable with torch.load(weights_only=True).
+    checkpoint_format=dict(type='CheckpointFormatHook'),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py switches to gloo on machines without CUDA.
+    dist_cfg=dict(backend='nccl'),
+)
+
+# One optimizer per model, gradients averaged over ranks whatever the
+# algorithm's forward looks like (see DebiasDataParallel).
+model_wrapper_cfg = dict(type='DebiasDataParallel')
+
+vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+
+log_processor = dict(by_epoch=False, window_size=50)
+log_level = 'INFO'
+
+load_from = None
+resume = False
+
+randomness = dict(seed=0, deterministic=False)

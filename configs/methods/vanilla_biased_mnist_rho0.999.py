@@ -1,0 +1,8 @@
+_base_ = [
+    '../_base_/models/vanilla_simple_convnet_biased_mnist.py',
+    '../_base_/datasets/biased_mnist.py',
+    '../_base_/schedules/adam_biased_mnist.py',
+    '../_base_/default_runtime.py'
+]
+train_dataloader = dict(dataset=dict(rho=0.999))
+val_dataloader = dict(dataset=dict(rho=0.999))

@@ -1,0 +1,8 @@
+_base_ = [
+    '../_base_/models/vanilla_mlp_cmnist.py',
+    '../_base_/datasets/synthdigits.py',
+    '../_base_/schedules/adam_synthdigits.py',
+    '../_base_/default_runtime.py'
+]
+train_dataloader = dict(dataset=dict(severity='0.5pct'))
+val_dataloader = dict(dataset=dict(severity='0.5pct'))

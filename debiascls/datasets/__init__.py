@@ -1,0 +1,3 @@
+from .base_dataset import UNKNOWN_BIAS, BaseBiasDataset, DatasetError
+
+__all__ = ['UNKNOWN_BIAS', 'BaseBiasDataset', 'DatasetError']

@@ -1,0 +1,203 @@
+"""Base class of every dataset whose samples carry a bias attribute."""
+import copy
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from debiascls.registry import DATASETS
+
+#: ``bias_label`` of a sample whose bias attribute is not known.
+UNKNOWN_BIAS = -1
+
+
+class DatasetError(RuntimeError):
+    """A dataset is missing, malformed or inconsistent.
+
+    The message always names the offending path, key or value and says how to
+    fix it.
+    """
+
+
+@DATASETS.register_module()
+class BaseBiasDataset(BaseDataset):
+    """A classification dataset whose samples also carry a bias label.
+
+    Each entry of the data list is a dict with
+
+    - ``img_path`` (str) *or* ``img`` (``np.ndarray``, HxWxC uint8, RGB);
+    - ``gt_label`` (int): the target class;
+    - ``bias_label`` (int): the value of the bias attribute, or
+      :data:`UNKNOWN_BIAS` (-1) where it is not known;
+    - ``sample_idx`` (int): the position in the dataset, added by
+      :meth:`get_data_info`. Every per-sample statistic of a method (EMA
+      losses, scores, sampling weights) is keyed by it.
+
+    Whether a sample is bias-aligned is *derived* from ``gt_label`` and
+    ``bias_label`` through ``metainfo['aligned_bias']`` (the bias value that
+    each class is aligned with; identity by default), never stored.
+
+    ``metainfo`` holds ``classes`` (class names), ``bias_attribute`` (the name
+    of the bias attribute, e.g. ``'color'``), ``bias_classes`` (names of its
+    values) and ``aligned_bias``.
+
+    Subclasses implement :meth:`load_data_list`. Only the evaluation and the
+    explicitly bias-supervised methods may read ``bias_label``: the data
+    preprocessor drops it from training batches (see
+    :class:`debiascls.models.BiasDataPreprocessor`).
+    """
+
+    METAINFO: dict = dict(classes=None, bias_attribute=None, bias_classes=None)
+
+    def __init__(self,
+                 data_root: str = '',
+                 split: str = 'train',
+                 metainfo: Optional[dict] = None,
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 test_mode: Optional[bool] = None,
+                 lazy_init: bool = False,
+                 indices: Optional[Union[int, Sequence[int]]] = None,
+                 serialize_data: bool = True,
+                 max_refetch: int = 0,
+                 **kwargs) -> None:
+        self.split = split
+        if test_mode is None:
+            test_mode = split != 'train'
+        super().__init__(
+            ann_file='',
+            metainfo=metainfo,
+            data_root=data_root,
+            data_prefix=dict(img_path=''),
+            pipeline=list(pipeline),
+            test_mode=test_mode,
+            lazy_init=lazy_init,
+            indices=indices,
+            serialize_data=serialize_data,
+            # A broken sample must fail loudly, never be silently replaced by
+            # another one (mmengine's default refetches up to 1000 times).
+            max_refetch=max_refetch,
+            **kwargs)
+
+    # ------------------------------------------------------------------ #
+    # Loading and validation
+    # ------------------------------------------------------------------ #
+    def full_init(self) -> None:
+        if self._fully_initialized:
+            return
+        super().full_init()
+        self._labels_cache: Optional[Dict[str, np.ndarray]] = None
+        self._validate()
+
+    def _validate(self) -> None:
+        """Check the loaded data list; raise :class:`DatasetError` naming the
+        split and the fix where something is wrong."""
+        name = type(self).__name__
+        if len(self) == 0:
+            raise DatasetError(
+                f'{name}: the "{self.split}" split under data_root='
+                f'"{self.data_root}" has no samples. Check the data root and '
+                'the layout described in docs/data_preparation.md, or '
+                'generate the data with tools/data/prepare_data.py.')
+        num_classes = len(self.metainfo.get('classes') or ())
+        num_bias = len(self.metainfo.get('bias_classes') or ())
+        gt, bias = self.get_gt_labels(), self.get_bias_labels()
+        if num_classes:
+            bad = np.flatnonzero((gt < 0) | (gt >= num_classes))
+            if bad.size:
+                raise DatasetError(
+                    f'{name} ({self.split} split): gt_label '
+                    f'{int(gt[bad[0]])} of sample {int(bad[0])} '
+                    f'({self._describe(int(bad[0]))}) is out of range '
+                    f'[0, {num_classes}). Fix the label or metainfo.classes.')
+        if num_bias:
+            bad = np.flatnonzero((bias < UNKNOWN_BIAS) | (bias >= num_bias))
+            if bad.size:
+                raise DatasetError(
+                    f'{name} ({self.split} split): bias_label '
+                    f'{int(bias[bad[0]])} of sample {int(bad[0])} '
+                    f'({self._describe(int(bad[0]))}) is out of range '
+                    f'[0, {num_bias}) (use -1 for unknown). Fix the label or '
+                    'metainfo.bias_classes.')
+
+    def _describe(self, idx: int) -> str:
+        info = super().get_data_info(idx)
+        return info.get('img_path') or f'in-memory sample {idx}'
+
+    # ------------------------------------------------------------------ #
+    # Labels as arrays (for metrics, samplers and per-sample statistics)
+    # ------------------------------------------------------------------ #
+    def _labels(self) -> Dict[str, np.ndarray]:
+        if getattr(self, '_labels_cache', None) is None:
+            n = len(self)
+            gt = np.empty(n, dtype=np.int64)
+            bias = np.empty(n, dtype=np.int64)
+            for i in range(n):
+                info = super().get_data_info(i)
+                gt[i] = info['gt_label']
+                bias[i] = info.get('bias_label', UNKNOWN_BIAS)
+            self._labels_cache = dict(gt=gt, bias=bias)
+        return self._labels_cache
+
+    def get_gt_labels(self) -> np.ndarray:
+        """Target labels of all samples, shape (N,)."""
+        return self._labels()['gt']
+
+    def get_bias_labels(self) -> np.ndarray:
+        """Bias labels of all samples (-1 where unknown), shape (N,).
+
+        For evaluation and analysis only; training code of methods that are
+        not bias-supervised must not call it.
+        """
+        return self._labels()['bias']
+
+    def get_cat_ids(self, idx: int) -> List[int]:
+        return [int(self.get_gt_labels()[idx])]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.metainfo['classes'])
+
+    @property
+    def num_bias_classes(self) -> int:
+        return len(self.metainfo['bias_classes'])
+
+    def aligned_bias_of(self, gt_labels: np.ndarray) -> np.ndarray:
+        """The bias value each class in ``gt_labels`` is aligned with."""
+        table = self.metainfo.get('aligned_bias')
+        if table is None:
+            return np.asarray(gt_labels)
+        return np.asarray(table)[np.asarray(gt_labels)]
+
+    def get_aligned_mask(self) -> np.ndarray:
+        """Boolean (N,) mask of bias-aligned samples, derived from the labels.
+
+        Samples with an unknown bias label are neither aligned nor
+        conflicting: use ``get_bias_labels() >= 0`` to select the known ones.
+        """
+        gt, bias = self.get_gt_labels(), self.get_bias_labels()
+        return (bias >= 0) & (bias == self.aligned_bias_of(gt))
+
+    def get_conflicting_mask(self) -> np.ndarray:
+        """Boolean (N,) mask of bias-conflicting samples."""
+        return (self.get_bias_labels() >= 0) & ~self.get_aligned_mask()
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        info.setdefault('bias_label', UNKNOWN_BIAS)
+        return info
+
+    def get_subset(self, indices):
+        sub = super().get_subset(indices)
+        sub._labels_cache = None
+        return sub
+
+    def __deepcopy__(self, memo):
+        # BaseDataset has no __deepcopy__; keep the default behaviour but
+        # drop the cache, which is rebuilt on demand.
+        cls = self.__class__
+        other = cls.__new__(cls)
+        memo[id(self)] = other
+        for key, value in self.__dict__.items():
+            setattr(other, key, copy.deepcopy(value, memo))
+        other._labels_cache = None
+        return other

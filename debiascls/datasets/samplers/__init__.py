@@ -1,0 +1,3 @@
+from .infinite_sampler import ResumableInfiniteSampler
+
+__all__ = ['ResumableInfiniteSampler']

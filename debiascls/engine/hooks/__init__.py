@@ -1,0 +1,3 @@
+from .checkpoint_format_hook import CheckpointFormatHook
+
+__all__ = ['CheckpointFormatHook']

@@ -1,0 +1,3 @@
+from .distributed import DebiasDataParallel
+
+__all__ = ['DebiasDataParallel']

@@ -1,0 +1,107 @@
+"""Data-parallel wrapper for algorithms that train several models with
+several optimizers in one ``train_step``."""
+from typing import Any, Dict, List, Union
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.dist import get_world_size
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import nn
+from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+
+from debiascls.registry import MODEL_WRAPPERS
+
+
+def _all_reduce_mean_grads(params: List[nn.Parameter]) -> None:
+    """Average the gradients of ``params`` over ranks in one collective.
+
+    A parameter without a gradient on this rank contributes zeros, so ranks
+    whose batches skipped a sub-model (e.g. a biased model trained on a
+    subset) still join the same collective.
+    """
+    if not params:
+        return
+    grads = []
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+        grads.append(p.grad)
+    flat = _flatten_dense_tensors(grads)
+    torch_dist.all_reduce(flat)
+    flat.div_(get_world_size())
+    for grad, synced in zip(grads, _unflatten_dense_tensors(flat, grads)):
+        grad.copy_(synced)
+
+
+@MODEL_WRAPPERS.register_module()
+class DebiasDataParallel(nn.Module):
+    """Data parallelism for :class:`~debiascls.models.BaseDebiasAlgorithm`.
+
+    mmengine's ``MMDistributedDataParallel.train_step`` ignores a module's
+    own ``train_step``, and PyTorch DDP only synchronises gradients of
+    forwards that go through the wrapper, which dual-model methods break
+    (IE calls the embedding and the head of a model separately; PGD takes
+    per-sample gradients with ``torch.func``). This wrapper instead:
+
+    - broadcasts parameters and buffers from rank 0 when it is built;
+    - delegates ``train_step``/``val_step``/``test_step`` to the algorithm;
+    - averages the gradients of each optimizer's parameters over ranks in a
+      step pre-hook of that optimizer: one flattened all-reduce per model and
+      update, whatever the forward looked like.
+
+    Works on CPU (gloo) and GPU (NCCL). Like mmengine's default wrapper it
+    does not broadcast buffers after construction (``broadcast_buffers=False``):
+    batch-norm statistics stay per rank, and per-sample state is synchronised
+    by its owner.
+
+    Gradient clipping configured in an optimizer wrapper acts on each rank's
+    gradients before they are averaged (DDP clips the averaged ones).
+    """
+
+    def __init__(self, module: nn.Module, **kwargs: Any) -> None:
+        super().__init__()
+        self.module = module
+        if kwargs:
+            # Keys such as broadcast_buffers/find_unused_parameters that a
+            # DDP config would carry have no meaning here.
+            unknown = ', '.join(sorted(kwargs))
+            raise TypeError(f'DebiasDataParallel got unexpected arguments: '
+                            f'{unknown}. Remove them from model_wrapper_cfg.')
+        if torch_dist.is_available() and torch_dist.is_initialized():
+            for tensor in list(module.parameters()) + list(module.buffers()):
+                torch_dist.broadcast(tensor.data, src=0)
+        self._hooked: set = set()
+
+    def _register_grad_sync(self, optim_wrapper: Union[OptimWrapper,
+                                                       OptimWrapperDict]):
+        wrappers = (optim_wrapper.values() if isinstance(
+            optim_wrapper, OptimWrapperDict) else [optim_wrapper])
+        for wrapper in wrappers:
+            optimizer = wrapper.optimizer
+            if id(optimizer) in self._hooked:
+                continue
+            params = [
+                p for group in optimizer.param_groups for p in group['params']
+            ]
+
+            def pre_step(opt, args, kwargs, params=params):
+                _all_reduce_mean_grads(params)
+
+            optimizer.register_step_pre_hook(pre_step)
+            self._hooked.add(id(optimizer))
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+                   ) -> Dict[str, torch.Tensor]:
+        if get_world_size() > 1:
+            self._register_grad_sync(optim_wrapper)
+        return self.module.train_step(data, optim_wrapper)
+
+    def val_step(self, data: Union[dict, tuple, list]) -> list:
+        return self.module.val_step(data)
+
+    def test_step(self, data: Union[dict, tuple, list]) -> list:
+        return self.module.test_step(data)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module(*args, **kwargs)

@@ -1,0 +1,3 @@
+from .multi_model_constructor import MultiModelOptimWrapperConstructor
+
+__all__ = ['MultiModelOptimWrapperConstructor']

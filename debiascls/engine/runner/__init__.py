@@ -1,0 +1,4 @@
+from .loops import (DebiasIterBasedTrainLoop, MultiSplitTestLoop,
+                    MultiSplitValLoop)
+
+__all__ = ['DebiasIterBasedTrainLoop', 'MultiSplitValLoop', 'MultiSplitTestLoop']

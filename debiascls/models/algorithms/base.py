@@ -1,0 +1,137 @@
+"""Base class of every debiasing algorithm."""
+from abc import abstractmethod
+from typing import ClassVar, Dict, List, Optional, Union
+
+import torch
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import nn
+
+from debiascls.registry import MODELS
+
+
+class BaseDebiasAlgorithm(BaseModel):
+    """An algorithm owns one or more named classifiers (``self.models``),
+    trains them in :meth:`update` with one optimizer wrapper each, and
+    predicts with :attr:`main_model`.
+
+    Subclasses implement :meth:`update` (one training iteration, including
+    the optimizer steps, as mmagic's GANs do) and set:
+
+    - ``uses_bias_labels``: ``True`` only for bias-supervised methods; the
+      data preprocessor removes ``bias_label`` from training batches
+      otherwise.
+    - ``main_model``: the name of the model whose predictions are the
+      algorithm's (``'debiased'`` for two-model methods).
+
+    Evaluation runs every model, so the biased model's accuracies (the sanity
+    check that it is biased) are logged next to the debiased model's.
+
+    Args:
+        models: ``{name: classifier config}``.
+        data_preprocessor: Config of the
+            :class:`~debiascls.models.BiasDataPreprocessor` (mean, std).
+        init_cfg: mmengine initialisation config.
+    """
+
+    uses_bias_labels: ClassVar[bool] = False
+    main_model: ClassVar[str] = 'debiased'
+
+    def __init__(self,
+                 models: Dict[str, dict],
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        preprocessor = dict(type='BiasDataPreprocessor')
+        preprocessor.update(data_preprocessor or {})
+        if preprocessor.get('keep_bias_label_in_train',
+                            False) and not self.uses_bias_labels:
+            raise ValueError(
+                f'{type(self).__name__} is not a bias-supervised method; '
+                'remove keep_bias_label_in_train from data_preprocessor.')
+        preprocessor['keep_bias_label_in_train'] = self.uses_bias_labels
+        super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
+        if self.main_model not in models:
+            raise KeyError(f'{type(self).__name__} predicts with the model '
+                           f'"{self.main_model}", which is not among '
+                           f'{sorted(models)}.')
+        self.models = nn.ModuleDict(
+            {name: MODELS.build(cfg)
+             for name, cfg in models.items()})
+
+    # ------------------------------------------------------------------ #
+    # Training
+    # ------------------------------------------------------------------ #
+    @abstractmethod
+    def update(self, inputs: torch.Tensor, data_samples: Dict[str,
+                                                              torch.Tensor],
+               optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
+        """One training iteration: compute losses and step the optimizers.
+
+        Args:
+            inputs: Preprocessed images (B, C, H, W).
+            data_samples: ``gt_label`` and ``sample_idx`` tensors (B,);
+                ``bias_label`` only for bias-supervised methods.
+            optim_wrapper: One optimizer wrapper per model name.
+
+        Returns:
+            Scalars to log (detached tensors or floats).
+        """
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+                   ) -> Dict[str, torch.Tensor]:
+        if not isinstance(optim_wrapper, OptimWrapperDict):
+            raise TypeError(
+                f'{type(self).__name__} trains with one optimizer per model; '
+                "set optim_wrapper.constructor='MultiModelOptimWrapper"
+                "Constructor' (configs/_base_/schedules/ do).")
+        data = self.data_preprocessor(data, True)
+        log_vars = self.update(data['inputs'], data['data_samples'],
+                               optim_wrapper)
+        return {
+            k: v.detach() if isinstance(v, torch.Tensor) else v
+            for k, v in log_vars.items()
+        }
+
+    # ------------------------------------------------------------------ #
+    # Inference
+    # ------------------------------------------------------------------ #
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Dict[str, torch.Tensor]) -> List[dict]:
+        """Predictions of every model, one dict per sample:
+        ``sample_idx``, ``gt_label``, ``bias_label`` (labels passed through
+        for the metrics), ``pred_label`` and ``pred_score`` (softmax) keyed
+        by model name."""
+        labels = {
+            k: data_samples[k].tolist()
+            for k in ('sample_idx', 'gt_label', 'bias_label')
+            if k in data_samples
+        }
+        scores = {
+            name: model(inputs).softmax(dim=1).cpu()
+            for name, model in self.models.items()
+        }
+        preds = {name: s.argmax(dim=1).tolist() for name, s in scores.items()}
+        results = []
+        for i in range(inputs.shape[0]):
+            sample = {k: v[i] for k, v in labels.items()}
+            sample['pred_label'] = {name: p[i] for name, p in preds.items()}
+            sample['pred_score'] = {name: s[i] for name, s in scores.items()}
+            results.append(sample)
+        return results
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[Dict[str, torch.Tensor]] = None,
+                mode: str = 'tensor'):
+        """``tensor``: logits of the main model; ``predict``: per-sample
+        predictions of every model. Training goes through
+        :meth:`train_step` (``loss`` mode is not used)."""
+        if mode == 'tensor':
+            return self.models[self.main_model](inputs)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples or {})
+        raise ValueError(f'{type(self).__name__}.forward: unknown mode '
+                         f'"{mode}" (use "tensor" or "predict"; training '
+                         'runs through train_step).')

@@ -1,0 +1,3 @@
+from .gap_linear_head import GAPLinearHead
+
+__all__ = ['GAPLinearHead']

@@ -1,0 +1,28 @@
+"""Distributed set-up that works without a GPU."""
+import os
+
+import torch
+import torch.distributed as torch_dist
+
+
+def init_cpu_process_group_if_needed(cfg) -> None:
+    """Initialise a gloo process group for ``--launcher pytorch`` runs on a
+    machine without CUDA devices.
+
+    mmengine's ``init_dist('pytorch')`` calls ``torch.cuda.set_device``, which
+    fails without a GPU. When a process group already exists the Runner skips
+    ``init_dist``, so we create one here with the gloo backend and record the
+    choice in ``cfg.env_cfg.dist_cfg``.
+    """
+    if torch.cuda.is_available() and torch.cuda.device_count() > 0:
+        return
+    if torch_dist.is_initialized():
+        return
+    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        if key not in os.environ:
+            raise RuntimeError(
+                f'--launcher pytorch needs the environment variable {key}; '
+                'start the job with tools/dist_train.sh (torchrun).')
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    torch_dist.init_process_group(backend='gloo')

@@ -1,0 +1,1 @@
+"""Visualisers and vis backends (Grad-CAM overlays, accuracy heat-maps)."""
