@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from debiascls.apis import check_before_build, prepare_config
+from debiascls.engine.results import last_evaluation_summary
 from debiascls.utils import init_cpu_process_group_if_needed
 
 
@@ -114,6 +115,9 @@ def main(argv=None) -> None:
         init_cpu_process_group_if_needed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    summary = last_evaluation_summary(runner.work_dir)
+    if summary is not None and runner.rank == 0:
+        runner.logger.info(summary)
 
 
 if __name__ == '__main__':

@@ -14,6 +14,8 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Makes checkpoints loadable with torch.load(weights_only=True).
     checkpoint_format=dict(type='CheckpointFormatHook'),
+    # Off in training; tools/test.py --show-dir DIR switches it on.
+    visualization=dict(type='BiasVisualizationHook', enable=False),
 )
 
 env_cfg = dict(

@@ -92,3 +92,37 @@ def run_record(runner, mode: str, split: str,
         checkpoint=checkpoint,
         env=environment(),
     )
+
+
+SUMMARY_METRICS = ('acc', 'aligned_acc', 'conflicting_acc', 'unbiased_acc',
+                   'worst_group_acc')
+
+
+def last_evaluation_summary(work_dir: str,
+                            metrics: Tuple[str, ...] = SUMMARY_METRICS
+                            ) -> Optional[str]:
+    """A table of the last evaluation in ``<work_dir>/results.jsonl``: one
+    row per split, the main model's ``metrics`` as columns."""
+    path = osp.join(work_dir, RESULTS_FILE)
+    if not osp.isfile(path):
+        return None
+    records = list(read_results(path))
+    if not records:
+        return None
+    last = records[-1]
+    rows = [
+        r for r in records if r.get('mode') == last.get('mode')
+        and r.get('iter') == last.get('iter')
+        and r.get('checkpoint') == last.get('checkpoint')
+    ]
+    header = ['split'] + list(metrics)
+    lines = [' | '.join(f'{h:>15}' for h in header)]
+    for record in rows:
+        values = [record['split']] + [
+            f"{record['metrics'][m]:.2f}" if m in record['metrics'] else '-'
+            for m in metrics
+        ]
+        lines.append(' | '.join(f'{v:>15}' for v in values))
+    where = (f"iteration {last['iter']}" if last.get('iter') is not None else
+             f"checkpoint {last.get('checkpoint')}")
+    return f'Accuracy (%) at {where}:\n' + '\n'.join(lines)

@@ -225,9 +225,12 @@ class _MultiSplitMixin:
         self.runner.call_hook(f'before_{self.mode}_epoch')
         self.runner.model.eval()
         logged: Dict[str, float] = {}
+        self.last_tables: Dict[str, Dict[str, Any]] = {}
         for split in self.splits:
             metrics = self._evaluate_split(split)
             scalars, tables = split_scalars(metrics)
+            self.last_tables[split.name] = dict(
+                tables, _dataset_meta=split.evaluator.dataset_meta or {})
             logged.update({f'{split.name}/{k}': v for k, v in scalars.items()})
             if is_main_process():
                 self._write(split.name, scalars, tables)

@@ -49,7 +49,9 @@ class BaseDebiasAlgorithm(BaseModel):
                 f'{type(self).__name__} is not a bias-supervised method; '
                 'remove keep_bias_label_in_train from data_preprocessor.')
         preprocessor['keep_bias_label_in_train'] = self.uses_bias_labels
-        super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
+        # Built from our registry, so no default scope is needed.
+        super().__init__(
+            data_preprocessor=MODELS.build(preprocessor), init_cfg=init_cfg)
         if self.main_model not in models:
             raise KeyError(f'{type(self).__name__} predicts with the model '
                            f'"{self.main_model}", which is not among '
