@@ -12,7 +12,7 @@ import sys
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from debiascls.apis import check_before_build, prepare_config
+from debiascls.apis import check_before_build, prepare_config, run_tool
 from debiascls.engine.results import last_evaluation_summary
 from debiascls.utils import init_cpu_process_group_if_needed
 
@@ -100,5 +100,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
-    sys.exit(0)
+    sys.exit(run_tool(main))

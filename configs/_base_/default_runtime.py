@@ -26,8 +26,10 @@ env_cfg = dict(
 )
 
 # One optimizer per model, gradients averaged over ranks whatever the
-# algorithm's forward looks like (see DebiasDataParallel).
-model_wrapper_cfg = dict(type='DebiasDataParallel')
+# algorithm's forward looks like (see DebiasDataParallel). The scope prefix
+# is needed: mmengine's Runner.wrap_model looks the type up in its root
+# registry, which only finds children's modules by scoped name.
+model_wrapper_cfg = dict(type='debiascls.DebiasDataParallel')
 
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)

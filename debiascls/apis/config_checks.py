@@ -7,7 +7,8 @@ from mmengine.config import Config
 from mmengine.registry import Registry
 
 from debiascls.registry import DATASETS, MODELS
-from debiascls.utils import check_config_keys, register_all_modules
+from debiascls.utils import (ConfigError, check_config_keys,
+                             register_all_modules)
 
 
 def prepare_config(cfg: Config) -> Config:
@@ -34,7 +35,7 @@ def _check_type(registry: Registry, type_name, where: str,
     ]
     close = difflib.get_close_matches(type_name, sorted(names), n=1)
     hint = f' Did you mean "{close[0]}"?' if close else ''
-    raise KeyError(f'{where}: "{type_name}" is not a registered debiascls '
+    raise ConfigError(f'{where}: "{type_name}" is not a registered debiascls '
                    f'{registry.name}.{hint} Available: '
                    f'{", ".join(sorted(names))}.')
 
@@ -45,7 +46,7 @@ def check_before_build(cfg: Config) -> None:
     from debiascls.models import BaseDebiasAlgorithm
     check_config_keys(cfg)
     if 'model' not in cfg:
-        raise KeyError(f'{cfg.filename} has no "model"; inherit a model '
+        raise ConfigError(f'{cfg.filename} has no "model"; inherit a model '
                        'config from configs/_base_/models/.')
     _check_type(MODELS, cfg.model.get('type'), 'model.type',
                 BaseDebiasAlgorithm)

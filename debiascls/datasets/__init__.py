@@ -1,3 +1,22 @@
 from .base_dataset import UNKNOWN_BIAS, BaseBiasDataset, DatasetError
+from .bias_folder import BiasFolderDataset, format_name, parse_labels
+from .biased_mnist import (REBIAS_COLORS, TRAIN_RHOS, BiasedMNIST,
+                           generate_biased_mnist)
+from .color_bias import LFF_COLORS, SEVERITY_RATIOS
+from .colored_mnist import ColoredMNIST, generate_colored_mnist
+from .idx import read_idx, write_idx
+from .samplers import *  # noqa: F401,F403
+from .samplers import __all__ as _samplers_all
+from .synth_digits import (SYNTH_SEVERITIES, SynthDigits,
+                           generate_synth_digits, render_digits)
+from .transforms import *  # noqa: F401,F403
+from .transforms import __all__ as _transforms_all
 
-__all__ = ['UNKNOWN_BIAS', 'BaseBiasDataset', 'DatasetError']
+__all__ = [
+    'UNKNOWN_BIAS', 'BaseBiasDataset', 'DatasetError', 'BiasFolderDataset',
+    'format_name', 'parse_labels', 'ColoredMNIST', 'generate_colored_mnist',
+    'BiasedMNIST', 'generate_biased_mnist', 'SynthDigits',
+    'generate_synth_digits', 'render_digits', 'read_idx', 'write_idx',
+    'LFF_COLORS', 'REBIAS_COLORS', 'SEVERITY_RATIOS', 'SYNTH_SEVERITIES',
+    'TRAIN_RHOS'
+] + list(_samplers_all) + list(_transforms_all)

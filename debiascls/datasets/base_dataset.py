@@ -5,7 +5,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 from mmengine.dataset import BaseDataset
 
-from debiascls.registry import DATASETS
+from debiascls.registry import DATASETS, TRANSFORMS
 
 #: ``bias_label`` of a sample whose bias attribute is not known.
 UNKNOWN_BIAS = -1
@@ -68,7 +68,13 @@ class BaseBiasDataset(BaseDataset):
             metainfo=metainfo,
             data_root=data_root,
             data_prefix=dict(img_path=''),
-            pipeline=list(pipeline),
+            # Built from debiascls's registry (as mmpretrain does): mmengine's
+            # Compose would use its root registry, which finds debiascls's
+            # transforms only under default_scope='debiascls'.
+            pipeline=[
+                TRANSFORMS.build(t) if isinstance(t, dict) else t
+                for t in pipeline
+            ],
             test_mode=test_mode,
             lazy_init=lazy_init,
             indices=indices,
@@ -93,11 +99,7 @@ class BaseBiasDataset(BaseDataset):
         split and the fix where something is wrong."""
         name = type(self).__name__
         if len(self) == 0:
-            raise DatasetError(
-                f'{name}: the "{self.split}" split under data_root='
-                f'"{self.data_root}" has no samples. Check the data root and '
-                'the layout described in docs/data_preparation.md, or '
-                'generate the data with tools/data/prepare_data.py.')
+            raise self._empty_error()
         num_classes = len(self.metainfo.get('classes') or ())
         num_bias = len(self.metainfo.get('bias_classes') or ())
         gt, bias = self.get_gt_labels(), self.get_bias_labels()
@@ -118,6 +120,20 @@ class BaseBiasDataset(BaseDataset):
                     f'({self._describe(int(bad[0]))}) is out of range '
                     f'[0, {num_bias}) (use -1 for unknown). Fix the label or '
                     'metainfo.bias_classes.')
+
+    def _empty_error(self) -> DatasetError:
+        return DatasetError(
+            f'{type(self).__name__}: the "{self.split}" split under '
+            f'data_root="{self.data_root}" has no samples. Check the data '
+            'root and the layout described in docs/data_preparation.md, or '
+            'generate the data with tools/data/prepare_data.py.')
+
+    def _serialize_data(self):
+        # mmengine cannot serialise an empty data list (np.concatenate of
+        # nothing raises ValueError): report the empty split instead.
+        if not self.data_list:
+            raise self._empty_error()
+        return super()._serialize_data()
 
     def _describe(self, idx: int) -> str:
         info = super().get_data_info(idx)

@@ -1,8 +1,9 @@
 from .config import check_config_keys
+from .errors import ConfigError
 from .dist import init_cpu_process_group_if_needed
 from .setup_env import register_all_modules
 
 __all__ = [
-    'check_config_keys', 'init_cpu_process_group_if_needed',
+    'ConfigError', 'check_config_keys', 'init_cpu_process_group_if_needed',
     'register_all_modules'
 ]

@@ -4,6 +4,8 @@ from typing import Iterable
 
 from mmengine.config import Config
 
+from .errors import ConfigError
+
 #: Top-level keys a debiascls config may hold besides private helpers.
 KNOWN_TOP_LEVEL_KEYS = {
     'default_scope', 'model', 'model_wrapper_cfg', 'train_dataloader',
@@ -28,6 +30,6 @@ def check_config_keys(cfg: Config, extra: Iterable[str] = ()) -> None:
             continue
         close = difflib.get_close_matches(key, sorted(known), n=1)
         hint = f' Did you mean "{close[0]}"?' if close else ''
-        raise KeyError(f'Unknown config key "{key}" in {cfg.filename}.'
+        raise ConfigError(f'Unknown config key "{key}" in {cfg.filename}.'
                        f'{hint} Known top-level keys are listed in '
                        'debiascls/utils/config.py (KNOWN_TOP_LEVEL_KEYS).')

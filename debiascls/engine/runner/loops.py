@@ -208,13 +208,32 @@ class _MultiSplitMixin:
         return None
 
     def _order(self, metrics: Dict[str, float]) -> Dict[str, float]:
+        """Put ``selection_metric`` first (the key of
+        ``CheckpointHook(save_best='auto')``).
+
+        A metric that is undefined at this evaluation (e.g. a validation
+        split without bias-conflicting samples) is reported as NaN with a
+        warning: NaN never compares better, so no checkpoint is selected on
+        it, and training goes on.
+        """
         key = getattr(self, 'selection_metric', None)
         if key is None:
             return metrics
         if key not in metrics:
-            raise KeyError(
-                f'{self.mode}_cfg.selection_metric="{key}" is not among the '
-                f'evaluated metrics: {", ".join(sorted(metrics))}.')
+            split, _, name = key.partition('/')
+            if split not in {s.name for s in self.splits}:
+                raise KeyError(
+                    f'{self.mode}_cfg.selection_metric="{key}" names no '
+                    'evaluated split; use "<split>/<metric>" with a split '
+                    f'among {[s.name for s in self.splits]}.')
+            print_log(
+                f'{self.mode}_cfg.selection_metric "{key}" is undefined at '
+                f'this evaluation (the "{split}" split has no samples of its '
+                'group?); no checkpoint is selected on it. Evaluated: '
+                f'{", ".join(sorted(metrics))}.',
+                logger='current',
+                level=logging.WARNING)
+            return {key: float('nan'), **metrics}
         return {key: metrics[key], **metrics}
 
     def _iteration(self) -> Optional[int]:

@@ -104,7 +104,8 @@ class BaseDebiasAlgorithm(BaseModel):
         """Predictions of every model, one dict per sample:
         ``sample_idx``, ``gt_label``, ``bias_label`` (labels passed through
         for the metrics), ``pred_label`` and ``pred_score`` (softmax) keyed
-        by model name."""
+        by model name, and ``main_model`` (the name of the model whose
+        predictions are the algorithm's)."""
         labels = {
             k: data_samples[k].tolist()
             for k in ('sample_idx', 'gt_label', 'bias_label')
@@ -118,6 +119,7 @@ class BaseDebiasAlgorithm(BaseModel):
         results = []
         for i in range(inputs.shape[0]):
             sample = {k: v[i] for k, v in labels.items()}
+            sample['main_model'] = self.main_model
             sample['pred_label'] = {name: p[i] for name, p in preds.items()}
             sample['pred_score'] = {name: s[i] for name, s in scores.items()}
             results.append(sample)

@@ -1,0 +1,71 @@
+"""Loading images from files."""
+import os
+
+import cv2
+import numpy as np
+
+from debiascls.registry import TRANSFORMS
+from ..base_dataset import DatasetError
+from .base import BaseTransform
+
+_PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'
+_REGENERATE = ('Restore the file, or delete the dataset folder and '
+               'regenerate it with tools/data/prepare_data.py (see '
+               'docs/data_preparation.md).')
+
+
+def _is_truncated(path: str, buf: np.ndarray) -> bool:
+    """Whether a PNG lacks its IEND chunk or a JPEG's last scan has no end
+    marker (OpenCV decodes both silently with missing rows)."""
+    data = buf.tobytes()
+    ext = os.path.splitext(path)[1].lower()
+    if ext == '.png' or data.startswith(b'\x89PNG'):
+        return not data.rstrip(b'\x00').endswith(_PNG_END)
+    if ext in ('.jpg', '.jpeg') or data.startswith(b'\xff\xd8'):
+        return data.rfind(b'\xff\xd9') < data.rfind(b'\xff\xda')
+    return False
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFile(BaseTransform):
+    """Read ``results['img_path']`` with OpenCV into ``results['img']``
+    (HxWx3 uint8, RGB) and set ``img_shape`` / ``ori_shape``.
+
+    Samples that already hold an ``img`` (in-memory datasets such as
+    :class:`~debiascls.datasets.BiasedMNIST`) pass through unchanged, so the
+    same pipeline serves both kinds.
+
+    Raises:
+        DatasetError: The file is missing, unreadable, truncated or not an
+            image; the message names the path and the fix.
+    """
+
+    def transform(self, results: dict) -> dict:
+        if results.get('img') is None:
+            path = results.get('img_path')
+            if path is None:
+                raise KeyError('LoadImageFromFile: the sample has neither '
+                               '"img" nor "img_path".')
+            results['img'] = self._read(path)
+        img = results['img']
+        results['img_shape'] = img.shape[:2]
+        results.setdefault('ori_shape', img.shape[:2])
+        return results
+
+    @staticmethod
+    def _read(path: str) -> np.ndarray:
+        try:
+            buf = np.fromfile(path, dtype=np.uint8)
+        except FileNotFoundError as e:
+            raise DatasetError(f'Image file "{path}" is missing. '
+                               + _REGENERATE) from e
+        except OSError as e:
+            raise DatasetError(f'Cannot read image file "{path}" ({e}). '
+                               + _REGENERATE) from e
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
+        if img is None or _is_truncated(path, buf):
+            state = 'empty' if not buf.size else (
+                'truncated' if img is not None else 'not a decodable image')
+            raise DatasetError(
+                f'Image file "{path}" is corrupt ({state}). ' + _REGENERATE)
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
