@@ -8,10 +8,10 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from debiascls.apis import check_before_build, prepare_config, run_tool
 from debiascls.engine.results import last_evaluation_summary
+from debiascls.registry import RUNNERS
 from debiascls.utils import init_cpu_process_group_if_needed
 
 
@@ -113,7 +113,7 @@ def main(argv=None) -> None:
     check_before_build(cfg)
     if args.launcher == 'pytorch':
         init_cpu_process_group_if_needed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg)
     runner.train()
     summary = last_evaluation_summary(runner.work_dir)
     if summary is not None and runner.rank == 0:

@@ -1,5 +1,7 @@
 # Runtime shared by every config.
 default_scope = 'debiascls'
+# Fills shared dataset keys (severity, rho, mnist_root) into every split.
+runner_type = 'DebiasRunner'
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),

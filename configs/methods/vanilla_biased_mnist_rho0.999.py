@@ -4,5 +4,4 @@ _base_ = [
     '../_base_/schedules/adam_biased_mnist.py',
     '../_base_/default_runtime.py'
 ]
-train_dataloader = dict(dataset=dict(rho=0.999))
-val_dataloader = dict(dataset=dict(rho=0.999))
+rho = 0.999

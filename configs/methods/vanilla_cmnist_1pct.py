@@ -4,5 +4,4 @@ _base_ = [
     '../_base_/schedules/adam_cmnist.py',
     '../_base_/default_runtime.py'
 ]
-train_dataloader = dict(dataset=dict(severity='1pct'))
-val_dataloader = dict(dataset=dict(severity='1pct'))
+severity = '1pct'

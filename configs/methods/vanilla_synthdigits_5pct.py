@@ -4,5 +4,4 @@ _base_ = [
     '../_base_/schedules/adam_synthdigits.py',
     '../_base_/default_runtime.py'
 ]
-train_dataloader = dict(dataset=dict(severity='5pct'))
-val_dataloader = dict(dataset=dict(severity='5pct'))
+severity = '5pct'

@@ -1,6 +1,7 @@
 """Preparing and validating a config before the Runner builds anything."""
 import difflib
-from typing import Iterable
+import inspect
+from typing import Iterable, Iterator, Tuple
 
 import torch
 from mmengine.config import Config
@@ -11,10 +12,48 @@ from debiascls.utils import (ConfigError, check_config_keys,
                              register_all_modules)
 
 
+#: Top-level keys that fill the argument of the same name of every dataset
+#: that takes it and does not set it itself.
+SHARED_DATASET_KEYS = ('data_root', 'severity', 'rho', 'mnist_root')
+
+
+def dataset_configs(cfg: Config) -> Iterator[Tuple[str, dict]]:
+    """``(config key, dataset config)`` of every data loader: train, val,
+    test and the ``extra_splits`` of ``val_cfg`` / ``test_cfg``."""
+    loaders = [(n, cfg.get(n)) for n in ('train_dataloader', 'val_dataloader',
+                                         'test_dataloader')]
+    for loop in ('val_cfg', 'test_cfg'):
+        extra = (cfg.get(loop) or {}).get('extra_splits') or {}
+        loaders.extend(
+            (f'{loop}.extra_splits.{k}', v) for k, v in extra.items())
+    for name, loader in loaders:
+        if isinstance(loader, dict) and isinstance(
+                loader.get('dataset'), dict):
+            yield f'{name}.dataset', loader['dataset']
+
+
+def fill_shared_dataset_keys(cfg: Config) -> None:
+    """Copy top-level :data:`SHARED_DATASET_KEYS` (e.g. ``mnist_root``) into
+    every dataset config whose class takes that argument and that does not
+    set it, so a leaf config says ``severity = '2pct'`` once and one
+    ``--cfg-options mnist_root=PATH`` reaches all splits."""
+    for key in SHARED_DATASET_KEYS:
+        value = cfg.get(key)
+        if value is None:
+            continue
+        for _, dataset in dataset_configs(cfg):
+            cls = DATASETS.get(dataset.get('type', ''))
+            if (cls is not None and key not in dataset
+                    and key in inspect.signature(cls).parameters):
+                dataset[key] = value
+
+
 def prepare_config(cfg: Config) -> Config:
-    """Register debiascls's modules and adapt the config to the machine:
-    without CUDA, distributed runs use the gloo backend."""
+    """Register debiascls's modules and adapt the config: shared dataset
+    keys are filled in (:func:`fill_shared_dataset_keys`) and, without CUDA,
+    distributed runs use the gloo backend."""
     register_all_modules(init_default_scope=False)
+    fill_shared_dataset_keys(cfg)
     if not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
@@ -35,9 +74,9 @@ def _check_type(registry: Registry, type_name, where: str,
     ]
     close = difflib.get_close_matches(type_name, sorted(names), n=1)
     hint = f' Did you mean "{close[0]}"?' if close else ''
-    raise ConfigError(f'{where}: "{type_name}" is not a registered debiascls '
-                   f'{registry.name}.{hint} Available: '
-                   f'{", ".join(sorted(names))}.')
+    raise ConfigError(f'{where}: "{type_name}" is not a registered '
+                      f'debiascls {registry.name}.{hint} Available: '
+                      f'{", ".join(sorted(names))}.')
 
 
 def check_before_build(cfg: Config) -> None:
@@ -47,11 +86,8 @@ def check_before_build(cfg: Config) -> None:
     check_config_keys(cfg)
     if 'model' not in cfg:
         raise ConfigError(f'{cfg.filename} has no "model"; inherit a model '
-                       'config from configs/_base_/models/.')
+                          'config from configs/_base_/models/.')
     _check_type(MODELS, cfg.model.get('type'), 'model.type',
                 BaseDebiasAlgorithm)
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(name)
-        if loader and isinstance(loader.get('dataset'), dict):
-            _check_type(DATASETS, loader.dataset.get('type'),
-                        f'{name}.dataset.type')
+    for where, dataset in dataset_configs(cfg):
+        _check_type(DATASETS, dataset.get('type'), f'{where}.type')

@@ -16,6 +16,7 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from debiascls.registry import DATASETS
 from .base_dataset import BaseBiasDataset, DatasetError
+from .transforms.loading import quick_file_check
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
 _LABELS_RE = re.compile(r'_(\d+)_(\d+)\.[A-Za-z0-9]+$')
@@ -85,6 +86,9 @@ class BiasFolderDataset(BaseBiasDataset):
         metainfo: ``classes``, ``bias_attribute``, ``bias_classes``,
             ``aligned_bias``; class and bias names default to ``'0'..'K-1'``
             with ``K`` inferred from the labels.
+        verify_files: Check every file before training starts (empty or
+            truncated PNGs; about 0.2 s per 10,000 files once cached by the
+            OS) so a broken copy fails at once, naming the file.
         **kwargs: Passed to :class:`BaseBiasDataset` (``pipeline``,
             ``test_mode``, ``indices``, ``lazy_init``, ...).
     """
@@ -99,8 +103,10 @@ class BiasFolderDataset(BaseBiasDataset):
                  split: str = 'train',
                  metainfo: Optional[dict] = None,
                  pipeline: Sequence[Union[dict, Callable]] = (),
+                 verify_files: bool = True,
                  **kwargs) -> None:
         name = type(self).__name__
+        self.verify_files = verify_files
         if split not in self.SPLITS:
             raise ValueError(f'{name}: split="{split}" is not one of '
                              f'{self.SPLITS}.')
@@ -166,6 +172,8 @@ class BiasFolderDataset(BaseBiasDataset):
                 f' under {listed}. The folder is empty or incomplete; '
                 f'{self.generate_hint()}')
         paths.sort()
+        if self.verify_files:
+            self._verify(paths)
         data_list = []
         for path in paths:
             target, bias = parse_labels(path)
@@ -173,6 +181,15 @@ class BiasFolderDataset(BaseBiasDataset):
                 dict(img_path=path, gt_label=target, bias_label=bias))
         self._infer_metainfo(data_list)
         return data_list
+
+    def _verify(self, paths: List[str]) -> None:
+        for path in paths:
+            problem = quick_file_check(path)
+            if problem is not None:
+                raise DatasetError(
+                    f'{self._where()}: image file "{path}" is {problem}. '
+                    'Restore it, or delete the dataset folder and regenerate '
+                    f'it. {self.generate_hint()}')
 
     def _infer_metainfo(self, data_list: List[dict]) -> None:
         """Fill missing class / bias names from the largest labels seen."""

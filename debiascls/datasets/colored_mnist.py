@@ -129,6 +129,12 @@ def generate_colored_mnist(
     test_dir = os.path.join(data_root, 'test')
     need_test = with_test and not os.path.isdir(test_dir)
     if not todo and not need_test:
+        # nothing to write, but still refuse folders generated otherwise
+        params = colored_mnist_params(seed, color_std, source_kind(mnist_root),
+                                      valid_size, split_fractions)
+        for existing in [os.path.join(data_root, s) for s in severities
+                         ] + [test_dir]:
+            check_meta(existing, params, needed_by)
         return {}
     pools = load_mnist_splits(mnist_root, seed, valid_size, split_fractions,
                               download, needed_by)

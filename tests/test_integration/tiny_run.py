@@ -15,15 +15,14 @@ def tiny_options(data_root: str, max_iters: int = 6) -> List[str]:
     40/100/100-digit SynthDigits at 5pct, batches of 8, no workers."""
     opts = [f'train_cfg.max_iters={max_iters}', 'train_cfg.val_interval=3',
             'default_hooks.checkpoint.interval=3',
-            'default_hooks.logger.interval=1']
+            'default_hooks.logger.interval=1', f'data_root={data_root}',
+            'severity=5pct']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [
             f'{loader}.batch_size=8', f'{loader}.num_workers=0',
             f'{loader}.persistent_workers=False',
-            f'{loader}.dataset.data_root={data_root}',
             f'{loader}.dataset.train_size=40',
             f'{loader}.dataset.valid_size=100',
-            f'{loader}.dataset.severity=5pct',
             f'{loader}.dataset.test_per_cell=1'
         ]
     return opts

@@ -1,10 +1,13 @@
 # Colored MNIST (LfF, DisEnt, BiasEnsemble): colour on the digit, in the
 # DisEnt/BiasEnsemble folder layout under data_root (generated from MNIST IDX
 # files under mnist_root on first use, see docs/data_preparation.md).
-# Leaf configs set `severity` of the train and valid splits.
-dataset_type = 'ColoredMNIST'
+# The setting and paths. debiascls.apis.prepare_config fills each into every
+# dataset below that does not set it, so a leaf config or
+# `--cfg-options data_root=... mnist_root=...` changes all splits at once.
+severity = '1pct'
 data_root = 'data/cmnist'
 mnist_root = 'data/mnist'
+dataset_type = 'ColoredMNIST'
 
 train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
@@ -17,9 +20,6 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
-        data_root=data_root,
-        mnist_root=mnist_root,
-        severity='1pct',
         split='train',
         pipeline=train_pipeline))
 val_dataloader = dict(
@@ -30,9 +30,6 @@ val_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
-        data_root=data_root,
-        mnist_root=mnist_root,
-        severity='1pct',
         split='valid',
         pipeline=test_pipeline))
 test_dataloader = dict(
@@ -43,9 +40,6 @@ test_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
-        data_root=data_root,
-        mnist_root=mnist_root,
-        severity='1pct',
         split='test',
         pipeline=test_pipeline))
 

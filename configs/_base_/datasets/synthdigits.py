@@ -1,8 +1,11 @@
 # SynthDigits: the offline twin of Colored MNIST (OpenCV-rendered digits,
 # LfF's colours on the foreground), generated and cached on first use.
-# Leaf configs set `severity` of the train and valid splits.
-dataset_type = 'SynthDigits'
+# The setting and paths. debiascls.apis.prepare_config fills each into every
+# dataset below that does not set it, so a leaf config or
+# `--cfg-options data_root=... mnist_root=...` changes all splits at once.
+severity = '1pct'
 data_root = 'data/synthdigits'
+dataset_type = 'SynthDigits'
 
 train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
@@ -15,8 +18,6 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
-        data_root=data_root,
-        severity='1pct',
         split='train',
         pipeline=train_pipeline))
 val_dataloader = dict(
@@ -27,8 +28,6 @@ val_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
-        data_root=data_root,
-        severity='1pct',
         split='valid',
         pipeline=test_pipeline))
 test_dataloader = dict(
@@ -39,8 +38,6 @@ test_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
-        data_root=data_root,
-        severity='1pct',
         split='test',
         pipeline=test_pipeline))
 

@@ -1,5 +1,6 @@
 """Loading images from files."""
 import os
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -24,6 +25,24 @@ def _is_truncated(path: str, buf: np.ndarray) -> bool:
     if ext in ('.jpg', '.jpeg') or data.startswith(b'\xff\xd8'):
         return data.rfind(b'\xff\xd9') < data.rfind(b'\xff\xda')
     return False
+
+
+def quick_file_check(path: str) -> Optional[str]:
+    """A cheap check before training (size and, for PNG, the last 12 bytes):
+    'missing', 'empty', 'truncated' or None. Decoding errors and truncated
+    JPEGs are found when the image is loaded."""
+    try:
+        size = os.path.getsize(path)
+        if size == 0:
+            return 'empty'
+        if path.lower().endswith('.png'):
+            with open(path, 'rb') as f:
+                f.seek(max(size - 64, 0))
+                if not f.read().rstrip(b'\x00').endswith(_PNG_END):
+                    return 'truncated'
+    except FileNotFoundError:
+        return 'missing'
+    return None
 
 
 @TRANSFORMS.register_module()

@@ -1,4 +1,8 @@
+from .debias_runner import DebiasRunner
 from .loops import (DebiasIterBasedTrainLoop, MultiSplitTestLoop,
                     MultiSplitValLoop)
 
-__all__ = ['DebiasIterBasedTrainLoop', 'MultiSplitValLoop', 'MultiSplitTestLoop']
+__all__ = [
+    'DebiasRunner', 'DebiasIterBasedTrainLoop', 'MultiSplitValLoop',
+    'MultiSplitTestLoop'
+]
