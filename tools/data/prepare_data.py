@@ -1,0 +1,203 @@
+"""Generate the data sets of debiascls into their on-disk layouts.
+
+``python tools/data/prepare_data.py DATASET [options]`` with DATASET one of
+``synthdigits``, ``cmnist``, ``biased_mnist``.
+
+The datasets also generate missing data on first use; this tool does it ahead
+of time (e.g. before a multi-node run) and reports what it wrote. Existing
+folders are kept. See docs/data_preparation.md.
+"""
+import argparse
+import os
+import sys
+import time
+
+from debiascls.datasets.base_dataset import DatasetError
+from debiascls.datasets.biased_mnist import (TRAIN_RHOS, biased_mnist_dir,
+                                             generate_biased_mnist)
+from debiascls.datasets.color_bias import SEVERITY_RATIOS
+from debiascls.datasets.colored_mnist import (DEFAULT_COLOR_STD,
+                                              colored_mnist_params,
+                                              generate_colored_mnist)
+from debiascls.datasets.generation import check_meta
+from debiascls.datasets.mnist_source import (DEFAULT_SPLIT_FRACTIONS,
+                                             DEFAULT_VALID_SIZE, source_kind)
+from debiascls.datasets.synth_digits import (DEFAULT_TEST_PER_CELL,
+                                             DEFAULT_TRAIN_SIZE,
+                                             DEFAULT_VALID_SIZE as
+                                             SYNTH_VALID_SIZE,
+                                             SYNTH_SEVERITIES,
+                                             generate_synth_digits,
+                                             synth_digits_dir)
+
+SOURCES = {
+    'train+t10k': 'full MNIST (train-* and t10k-*)',
+    't10k': 'test-only MNIST (t10k-*, split into train/valid/test by seed)',
+}
+
+
+def _add_mnist_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        '--mnist-root',
+        default='data/mnist',
+        help='folder with the MNIST IDX files: train-*-ubyte[.gz] and '
+        't10k-*-ubyte[.gz], or only the two t10k files (also looked up in '
+        'MNIST/raw below it) (default: %(default)s)')
+    parser.add_argument(
+        '--download',
+        action='store_true',
+        help='fetch MNIST with torchvision into --mnist-root if missing '
+        '(needs internet)')
+    parser.add_argument(
+        '--valid-size',
+        type=int,
+        default=DEFAULT_VALID_SIZE,
+        help='training digits held out as valid, full MNIST only '
+        '(default: %(default)s)')
+    parser.add_argument(
+        '--split-fractions',
+        type=float,
+        nargs=3,
+        default=list(DEFAULT_SPLIT_FRACTIONS),
+        metavar=('TRAIN', 'VALID', 'TEST'),
+        help='train/valid/test fractions of a t10k-only source (default: '
+        '0.7 0.1 0.2)')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Generate debiascls data sets (see '
+        'docs/data_preparation.md)')
+    sub = parser.add_subparsers(dest='dataset', required=True)
+
+    p = sub.add_parser(
+        'synthdigits', help='SynthDigits: rendered, coloured digits (offline)')
+    p.add_argument('--out', default='data/synthdigits',
+                   help='data_root of the configs (default: %(default)s); '
+                   'the copy is written to OUT/seed{SEED}')
+    p.add_argument('--seed', type=int, default=0, help='generation seed')
+    p.add_argument('--severities', nargs='+', default=list(SYNTH_SEVERITIES),
+                   choices=list(SYNTH_SEVERITIES), metavar='SEVERITY',
+                   help=f'any of {", ".join(SYNTH_SEVERITIES)} '
+                   '(default: all)')
+    p.add_argument('--train-size', type=int, default=DEFAULT_TRAIN_SIZE,
+                   help='training digits (default: %(default)s)')
+    p.add_argument('--valid-size', type=int, default=SYNTH_VALID_SIZE,
+                   help='validation digits (default: %(default)s)')
+    p.add_argument('--test-per-cell', type=int,
+                   default=DEFAULT_TEST_PER_CELL,
+                   help='test digits per (class, colour) cell (default: '
+                   '%(default)s)')
+
+    p = sub.add_parser('cmnist', help='Colored MNIST (LfF/DisEnt layout)')
+    _add_mnist_args(p)
+    p.add_argument('--out', default='data/cmnist',
+                   help='data_root of the configs (default: %(default)s)')
+    p.add_argument('--severities', nargs='+', default=list(SEVERITY_RATIOS),
+                   choices=list(SEVERITY_RATIOS), metavar='SEVERITY',
+                   help=f'any of {", ".join(SEVERITY_RATIOS)} '
+                   '(default: all)')
+    p.add_argument('--seed', type=int, default=0, help='generation seed')
+    p.add_argument('--color-std', type=float, default=DEFAULT_COLOR_STD,
+                   help='std of the per-sample colour jitter (default: '
+                   '%(default)s, LfF severity 4)')
+
+    p = sub.add_parser('biased_mnist', help='Biased MNIST (ReBias)')
+    _add_mnist_args(p)
+    p.add_argument('--out', default='data/biased_mnist',
+                   help='data_root of the configs (default: %(default)s)')
+    p.add_argument('--rho', type=float, nargs='+', default=list(TRAIN_RHOS),
+                   help='colour-label correlation(s) of train/valid '
+                   '(default: %(default)s)')
+    p.add_argument('--seed', type=int, default=0, help='generation seed')
+    return parser.parse_args(argv)
+
+
+def _counts(c: dict) -> str:
+    return (f'{c["num_samples"]} samples ({c["num_aligned"]} aligned, '
+            f'{c["num_conflicting"]} conflicting)')
+
+
+def _report_folders(written: dict, expected: list) -> None:
+    for folder in expected:
+        meta = written.get(folder)
+        if meta is None:
+            print(f'  kept    {folder} (exists)')
+            continue
+        parts = [f'{s} {_counts(meta[s])}' for s in ('train', 'valid', 'test')
+                 if s in meta]
+        print(f'  wrote   {folder}: ' + '; '.join(parts))
+
+
+def _source(mnist_root: str) -> str:
+    kind = source_kind(mnist_root)
+    return f'{SOURCES.get(kind, "no MNIST files")} in {mnist_root}'
+
+
+def run_synthdigits(args) -> None:
+    root = synth_digits_dir(args.out, args.seed, args.train_size,
+                            args.valid_size, args.test_per_cell)
+    print(f'SynthDigits, seed {args.seed}, into {root}')
+    written = generate_synth_digits(
+        root, args.severities, seed=args.seed, train_size=args.train_size,
+        valid_size=args.valid_size, test_per_cell=args.test_per_cell)
+    _report_folders(written, [os.path.join(root, s) for s in args.severities]
+                    + [os.path.join(root, 'test')])
+
+
+def run_cmnist(args) -> None:
+    print(f'Colored MNIST, seed {args.seed}, colour std {args.color_std:g}, '
+          f'into {args.out}')
+    written = generate_colored_mnist(
+        args.out, args.mnist_root, args.severities, seed=args.seed,
+        color_std=args.color_std, valid_size=args.valid_size,
+        split_fractions=args.split_fractions, download=args.download,
+        needed_by='prepare_data.py cmnist')
+    if written:
+        print(f'  source  {_source(args.mnist_root)}')
+    _report_folders(written, [os.path.join(args.out, s)
+                              for s in args.severities]
+                    + [os.path.join(args.out, 'test')])
+
+
+def run_biased_mnist(args) -> None:
+    print(f'Biased MNIST, seed {args.seed}, into {args.out}')
+    for rho in args.rho:
+        folder = biased_mnist_dir(args.out, rho, args.seed)
+        written = generate_biased_mnist(
+            args.out, args.mnist_root, rho, seed=args.seed,
+            valid_size=args.valid_size, split_fractions=args.split_fractions,
+            download=args.download, needed_by='prepare_data.py biased_mnist')
+        if not written:
+            # refuse a folder generated with other parameters, as the
+            # dataset does when it loads it
+            params = colored_mnist_params(args.seed, 0.0,
+                                          source_kind(args.mnist_root),
+                                          args.valid_size,
+                                          args.split_fractions)
+            params.pop('color_std')
+            check_meta(folder, params, 'prepare_data.py biased_mnist')
+            print(f'  kept    {folder} (exists)')
+            continue
+        print(f'  wrote   {folder} from {_source(args.mnist_root)}')
+        for split, counts in written.items():
+            print(f'          {split}: {_counts(counts)}')
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    runner = dict(synthdigits=run_synthdigits, cmnist=run_cmnist,
+                  biased_mnist=run_biased_mnist)[args.dataset]
+    try:
+        runner(args)
+    except (DatasetError, ValueError) as e:
+        message = ' '.join(str(e).split())
+        print(f'error: {message}', file=sys.stderr)
+        return 1
+    print(f'Done in {time.perf_counter() - start:.1f} s.')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
