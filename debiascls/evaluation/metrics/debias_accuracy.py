@@ -101,7 +101,8 @@ class DebiasAccuracy(BaseMetric):
         prefix: Optional prefix of every key, as in mmengine.
     """
 
-    default_prefix: Optional[str] = None
+    # No prefix: the loops prefix keys with the split (valid/acc).
+    default_prefix: Optional[str] = ''
 
     def __init__(self,
                  models: Optional[Sequence[str]] = None,
