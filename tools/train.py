@@ -7,12 +7,13 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import Config, DictAction
 
 from debiascls.apis import check_before_build, prepare_config, run_tool
 from debiascls.engine.results import last_evaluation_summary
 from debiascls.registry import RUNNERS
-from debiascls.utils import init_cpu_process_group_if_needed
+from debiascls.utils import ConfigError, init_cpu_process_group_if_needed
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -75,6 +76,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                '--amp needs a GPU: mmengine\'s AmpOptimWrapper runs on CUDA '
+                '(or NPU/MLU) only. Drop --amp to train on the CPU.')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':

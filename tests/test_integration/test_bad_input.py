@@ -3,6 +3,7 @@ import glob
 import os
 import shutil
 
+import pytest
 import torch
 
 from tiny_run import CONFIG, REPO, python_tool, run_tool, tiny_options
@@ -75,3 +76,11 @@ def test_missing_and_unsafe_checkpoints_are_refused(tmp_path, tiny_data):
 
 class _Payload:
     """An arbitrary object that a weights-only load must refuse."""
+
+
+def test_amp_without_a_gpu_says_so(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip('this machine has a GPU: --amp is allowed')
+    _fails(
+        python_tool('train.py', CONFIG, '--amp', '--work-dir', str(tmp_path)),
+        '--amp needs a GPU')

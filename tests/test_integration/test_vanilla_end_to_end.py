@@ -119,3 +119,18 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_data):
     assert sum(map(sum, final['valid']['tables']['cell_count'])) == 100
     ckpt = safe_torch_load(str(work / 'iter_6.pth'))
     assert ckpt['meta']['iter'] == 6
+
+    # Testing the checkpoint with 2 processes gives the metrics of the
+    # evaluation at the end of training.
+    os.environ['PORT'] = str(_free_port())
+    try:
+        run_tool([
+            'bash', str(REPO / 'tools/dist_test.sh'), CONFIG,
+            str(work / 'iter_6.pth'), '2', '--work-dir', str(tmp_path / 't'),
+            '--cfg-options', *tiny_options(tiny_data)
+        ], REPO)
+    finally:
+        os.environ.pop('PORT')
+    tested = {r['split']: r for r in _records(tmp_path / 't', mode='test')}
+    for split in ('valid', 'test'):
+        assert tested[split]['metrics'] == final[split]['metrics'], split
