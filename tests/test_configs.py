@@ -12,7 +12,8 @@ from debiascls.registry import MODELS
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'methods', '*.py')))
 #: Input size of each data set's images.
-INPUT_SIZE = {'SynthDigits': 28, 'ColoredMNIST': 28, 'BiasedMNIST': 28}
+INPUT_SIZE = {'SynthDigits': 28, 'ColoredMNIST': 28, 'BiasedMNIST': 28,
+              'BFFHQ': 224, 'Waterbirds': 224, 'BAR': 224, 'DogsAndCats': 224}
 
 
 def test_every_method_config_is_named_after_its_setting():
@@ -35,7 +36,13 @@ def test_config_builds_a_working_model(path):
     assert all(d.get('severity', d.get('rho')) == severity for d in datasets)
     name = osp.basename(path)
     assert str(severity) in name or 'unbiased' in name
-    model = MODELS.build(cfg.model)
+    backbone = cfg.model.classifier.backbone
+    if backbone.get('pretrained'):
+        # ImageNet weights are not on the test machines (no internet); the
+        # missing-weights error has its own test.
+        backbone.pretrained = None
+    model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.get(
+        'data_preprocessor')))
     size = INPUT_SIZE[cfg.train_dataloader.dataset.type]
     batch = dict(
         inputs=torch.randint(0, 256, (2, 3, size, size), dtype=torch.uint8),
@@ -44,3 +51,5 @@ def test_config_builds_a_working_model(path):
                           sample_idx=torch.tensor([0, 1])))
     preds = model.test_step(batch)
     assert len(preds) == 2 and preds[0]['main_model'] == model.main_model
+    assert preds[0]['pred_score'][model.main_model].shape == (
+        cfg.num_classes, )

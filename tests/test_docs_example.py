@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
+from debiascls.apis import prepare_config
 from debiascls.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -28,6 +29,8 @@ def test_worked_example_trains_and_its_config_inherits(tmp_path):
         "'./vanilla_synthdigits_1pct.py'",
         repr(osp.join(REPO, 'configs/methods/vanilla_synthdigits_1pct.py'))))
     cfg = Config.fromfile(str(leaf_path))
+    prepare_config(cfg)
+    prepare_config(base)
     assert cfg.model.type == 'FocalERM'
     assert cfg.model.classifier == base.model.classifier
 

@@ -14,6 +14,10 @@ default_hooks = dict(
         # the metric named by val_cfg.selection_metric (MultiSplitValLoop)
         save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Python/numpy/torch generator states in checkpoints, restored on resume.
+    random_state=dict(type='RandomStateHook'),
+    # With several ranks: stop if their per-sample tables ever differ.
+    per_sample_sync_check=dict(type='PerSampleSyncCheckHook', interval=1000),
     # Makes checkpoints loadable with torch.load(weights_only=True).
     checkpoint_format=dict(type='CheckpointFormatHook'),
     # Off in training; tools/test.py --show-dir DIR switches it on.

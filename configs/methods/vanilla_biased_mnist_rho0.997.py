@@ -1,7 +1,6 @@
 _base_ = [
-    '../_base_/models/vanilla_simple_convnet_biased_mnist.py',
-    '../_base_/datasets/biased_mnist.py',
-    '../_base_/schedules/adam_biased_mnist.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/simple_convnet_biased_mnist.py',
+    '../_base_/methods/vanilla.py', '../_base_/datasets/biased_mnist.py',
+    '../_base_/schedules/adam_biased_mnist.py', '../_base_/default_runtime.py'
 ]
 rho = 0.997

@@ -1,4 +1,5 @@
 """Preparing and validating a config before the Runner builds anything."""
+import copy
 import difflib
 import inspect
 from typing import Iterable, Iterator, Tuple
@@ -9,12 +10,13 @@ from mmengine.registry import Registry
 
 from debiascls.registry import DATASETS, MODELS
 from debiascls.utils import (ConfigError, check_config_keys,
-                             register_all_modules)
+                             register_all_modules, use_gloo)
 
 
 #: Top-level keys that fill the argument of the same name of every dataset
 #: that takes it and does not set it itself.
-SHARED_DATASET_KEYS = ('data_root', 'severity', 'rho', 'mnist_root')
+SHARED_DATASET_KEYS = ('data_root', 'severity', 'rho', 'mnist_root',
+                       'data_seed')
 
 
 def dataset_configs(cfg: Config) -> Iterator[Tuple[str, dict]]:
@@ -48,15 +50,40 @@ def fill_shared_dataset_keys(cfg: Config) -> None:
                 dataset[key] = value
 
 
+def fill_classifier(cfg: Config) -> None:
+    """Give the algorithm the top-level ``classifier`` (set by a config in
+    ``configs/_base_/models/``) unless ``model.classifier`` is set, and its
+    head the top-level ``num_classes`` (set by a dataset config) unless the
+    head sets it.
+
+    So a method config (``configs/_base_/methods/``) says only
+    ``model = dict(type='IE', ...)``, and any backbone and data set combine
+    with any method.
+    """
+    model = cfg.get('model')
+    if not isinstance(model, dict):
+        return
+    classifier = cfg.get('classifier')
+    if classifier is not None and 'classifier' not in model:
+        model['classifier'] = copy.deepcopy(classifier)
+    num_classes = cfg.get('num_classes')
+    for key in ('classifier', 'biased_classifier'):
+        head = (model.get(key) or {}).get('head')
+        if (isinstance(head, dict) and num_classes is not None
+                and 'num_classes' not in head):
+            head['num_classes'] = num_classes
+
+
 def prepare_config(cfg: Config) -> Config:
     """Register debiascls's modules and adapt the config: shared dataset
-    keys are filled in (:func:`fill_shared_dataset_keys`) and, without CUDA,
-    distributed runs use the gloo backend."""
+    keys are filled in (:func:`fill_shared_dataset_keys`), the algorithm
+    gets the top-level classifier (:func:`fill_classifier`) and, without
+    CUDA, distributed runs use the gloo backend."""
     register_all_modules(init_default_scope=False)
     fill_shared_dataset_keys(cfg)
+    fill_classifier(cfg)
     if not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+        use_gloo(cfg)
     return cfg
 
 

@@ -1,9 +1,12 @@
+from .bar import BAR, BAR_ACTIONS, BAR_PLACES, BAR_SEVERITIES
 from .base_dataset import UNKNOWN_BIAS, BaseBiasDataset, DatasetError
+from .bffhq import BFFHQ, BFFHQ_SEVERITIES
 from .bias_folder import BiasFolderDataset, format_name, parse_labels
 from .biased_mnist import (REBIAS_COLORS, TRAIN_RHOS, BiasedMNIST,
                            generate_biased_mnist)
 from .color_bias import LFF_COLORS, SEVERITY_RATIOS
 from .colored_mnist import ColoredMNIST, generate_colored_mnist
+from .dogs_and_cats import DOGS_AND_CATS_SEVERITIES, DogsAndCats
 from .idx import read_idx, write_idx
 from .samplers import *  # noqa: F401,F403
 from .samplers import __all__ as _samplers_all
@@ -11,6 +14,7 @@ from .synth_digits import (SYNTH_SEVERITIES, SynthDigits,
                            generate_synth_digits, render_digits)
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _transforms_all
+from .waterbirds import WATERBIRDS_SEVERITIES, Waterbirds
 
 __all__ = [
     'UNKNOWN_BIAS', 'BaseBiasDataset', 'DatasetError', 'BiasFolderDataset',
@@ -18,5 +22,7 @@ __all__ = [
     'BiasedMNIST', 'generate_biased_mnist', 'SynthDigits',
     'generate_synth_digits', 'render_digits', 'read_idx', 'write_idx',
     'LFF_COLORS', 'REBIAS_COLORS', 'SEVERITY_RATIOS', 'SYNTH_SEVERITIES',
-    'TRAIN_RHOS'
+    'TRAIN_RHOS', 'BFFHQ', 'BFFHQ_SEVERITIES', 'DogsAndCats',
+    'DOGS_AND_CATS_SEVERITIES', 'BAR', 'BAR_ACTIONS', 'BAR_PLACES',
+    'BAR_SEVERITIES', 'Waterbirds', 'WATERBIRDS_SEVERITIES'
 ] + list(_samplers_all) + list(_transforms_all)

@@ -78,10 +78,14 @@ class BiasFolderDataset(BaseBiasDataset):
     module docstring). Samples are ``img_path`` entries; put
     ``LoadImageFromFile`` first in the pipeline.
 
+    Subclasses for other folder layouts override :meth:`split_dirs` (which
+    folders make a split), :meth:`sample_labels` (labels of a file) and
+    :meth:`keep` (a filter), and set :attr:`SEVERITY_SPLITS`.
+
     Args:
         data_root: Root of the layout, e.g. ``'data/cmnist'``.
-        severity: Sub-folder of the train and valid splits, e.g. ``'1pct'``;
-            ignored by 'test'.
+        severity: Sub-folder of the splits in :attr:`SEVERITY_SPLITS`, e.g.
+            ``'1pct'``; ignored by the others.
         split: 'train', 'valid' or 'test'.
         metainfo: ``classes``, ``bias_attribute``, ``bias_classes``,
             ``aligned_bias``; class and bias names default to ``'0'..'K-1'``
@@ -94,6 +98,8 @@ class BiasFolderDataset(BaseBiasDataset):
     """
 
     SPLITS: Tuple[str, ...] = ('train', 'valid', 'test')
+    #: Splits whose folders depend on the severity.
+    SEVERITY_SPLITS: Tuple[str, ...] = ('train', 'valid')
     #: Accepted severities (None: any sub-folder name).
     SEVERITIES: Optional[Tuple[str, ...]] = None
 
@@ -110,7 +116,7 @@ class BiasFolderDataset(BaseBiasDataset):
         if split not in self.SPLITS:
             raise ValueError(f'{name}: split="{split}" is not one of '
                              f'{self.SPLITS}.')
-        if split != 'test' and severity is None:
+        if split in self.SEVERITY_SPLITS and severity is None:
             raise ValueError(f'{name}: the "{split}" split needs a severity '
                              f'(one of {self.SEVERITIES or "the sub-folders"}'
                              f' of {data_root}).')
@@ -127,7 +133,7 @@ class BiasFolderDataset(BaseBiasDataset):
             **kwargs)
 
     # ------------------------------------------------------------------ #
-    # Hooks for generated datasets
+    # Hooks for other layouts and generated datasets
     # ------------------------------------------------------------------ #
     @property
     def layout_root(self) -> str:
@@ -143,43 +149,65 @@ class BiasFolderDataset(BaseBiasDataset):
     def prepare_layout(self) -> None:
         """Create the layout if it is missing (generated datasets)."""
 
+    def split_dirs(self) -> List[Tuple[str, bool, Optional[str]]]:
+        """``(folder, nested, part)`` of each folder of the split: whether
+        it holds class sub-folders (``<dir>/<c>/*``) or images directly, and
+        a name passed to :meth:`sample_labels` (e.g. ``'align'``)."""
+        return [(d, nested, None) for d, nested in split_dirs(
+            self.layout_root, self.split, self.severity)]
+
+    def sample_labels(self, path: str,
+                      part: Optional[str]) -> Tuple[int, int]:
+        """``(target, bias)`` of a file; from its name by default."""
+        return parse_labels(path)
+
+    def keep(self, target: int, bias: int) -> bool:
+        """Whether a sample belongs to the split (all by default)."""
+        return True
+
     def split_ready(self) -> bool:
         """Whether every directory of the requested split exists."""
-        return all(
-            os.path.isdir(d)
-            for d, _ in split_dirs(self.layout_root, self.split, self.severity))
+        return all(os.path.isdir(d) for d, _, _ in self.split_dirs())
 
     # ------------------------------------------------------------------ #
     # Loading
     # ------------------------------------------------------------------ #
     def _where(self) -> str:
-        sev = f', severity "{self.severity}"' if self.split != 'test' else ''
+        sev = (f', severity "{self.severity}"'
+               if self.split in self.SEVERITY_SPLITS else '')
         return f'{type(self).__name__} ({self.split} split{sev})'
 
     def load_data_list(self) -> List[dict]:
         self.prepare_layout()
-        dirs = split_dirs(self.layout_root, self.split, self.severity)
-        paths: List[str] = []
-        for folder, nested in dirs:
+        dirs = self.split_dirs()
+        if not os.path.isdir(self.layout_root):
+            raise DatasetError(
+                f'{self._where()}: data_root "{self.layout_root}" does not '
+                f'exist, so neither does directory "{dirs[0][0]}". '
+                f'{self.generate_hint()}')
+        listed: List[Tuple[str, Optional[str]]] = []
+        for folder, nested, part in dirs:
             if not os.path.isdir(folder):
                 raise DatasetError(f'{self._where()}: directory "{folder}" '
                                    f'does not exist. {self.generate_hint()}')
-            paths.extend(_list_images(folder, nested))
-        if not paths:
-            listed = ', '.join(f'"{d}"' for d, _ in dirs)
+            listed.extend((p, part) for p in _list_images(folder, nested))
+        if not listed:
+            names = ', '.join(f'"{d}"' for d, _, _ in dirs)
             raise DatasetError(
                 f'{self._where()}: no image files ({", ".join(IMG_EXTENSIONS)})'
-                f' under {listed}. The folder is empty or incomplete; '
+                f' under {names}. The folder is empty or incomplete; '
                 f'{self.generate_hint()}')
-        paths.sort()
+        listed.sort()
         if self.verify_files:
-            self._verify(paths)
+            self._verify([p for p, _ in listed])
         data_list = []
-        for path in paths:
-            target, bias = parse_labels(path)
-            data_list.append(
-                dict(img_path=path, gt_label=target, bias_label=bias))
-        self._infer_metainfo(data_list)
+        for path, part in listed:
+            target, bias = self.sample_labels(path, part)
+            if self.keep(target, bias):
+                data_list.append(
+                    dict(img_path=path, gt_label=target, bias_label=bias))
+        if data_list:
+            self._infer_metainfo(data_list)
         return data_list
 
     def _verify(self, paths: List[str]) -> None:

@@ -1,9 +1,9 @@
 from .config import check_config_keys
 from .errors import ConfigError
-from .dist import init_cpu_process_group_if_needed
+from .dist import init_cpu_process_group_if_needed, use_gloo
 from .setup_env import register_all_modules
 
 __all__ = [
     'ConfigError', 'check_config_keys', 'init_cpu_process_group_if_needed',
-    'register_all_modules'
+    'register_all_modules', 'use_gloo'
 ]

@@ -5,6 +5,14 @@ import torch
 import torch.distributed as torch_dist
 
 
+def use_gloo(cfg) -> None:
+    """Set ``cfg.env_cfg.dist_cfg.backend = 'gloo'`` (creating the entries
+    a config may lack)."""
+    env_cfg = dict(cfg.get('env_cfg') or {})
+    env_cfg['dist_cfg'] = dict(env_cfg.get('dist_cfg') or {}, backend='gloo')
+    cfg.env_cfg = env_cfg
+
+
 def init_cpu_process_group_if_needed(cfg) -> None:
     """Initialise a gloo process group for ``--launcher pytorch`` runs on a
     machine without CUDA devices.
@@ -23,6 +31,5 @@ def init_cpu_process_group_if_needed(cfg) -> None:
             raise RuntimeError(
                 f'--launcher pytorch needs the environment variable {key}; '
                 'start the job with tools/dist_train.sh (torchrun).')
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    use_gloo(cfg)
     torch_dist.init_process_group(backend='gloo')

@@ -8,6 +8,7 @@ rho = 0.997
 data_root = 'data/biased_mnist'
 mnist_root = 'data/mnist'
 dataset_type = 'BiasedMNIST'
+num_classes = 10
 
 # In-memory images: LoadImageFromFile passes them through.
 train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]

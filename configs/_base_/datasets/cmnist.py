@@ -8,6 +8,7 @@ severity = '1pct'
 data_root = 'data/cmnist'
 mnist_root = 'data/mnist'
 dataset_type = 'ColoredMNIST'
+num_classes = 10
 
 train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]

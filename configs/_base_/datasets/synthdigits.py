@@ -6,6 +6,7 @@
 severity = '1pct'
 data_root = 'data/synthdigits'
 dataset_type = 'SynthDigits'
+num_classes = 10
 
 train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]

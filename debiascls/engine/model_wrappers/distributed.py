@@ -49,10 +49,12 @@ class DebiasDataParallel(nn.Module):
       step pre-hook of that optimizer: one flattened all-reduce per model and
       update, whatever the forward looked like.
 
-    Works on CPU (gloo) and GPU (NCCL). Like mmengine's default wrapper it
-    does not broadcast buffers after construction (``broadcast_buffers=False``):
-    batch-norm statistics stay per rank, and per-sample state is synchronised
-    by its owner.
+    Works on CPU (gloo) and GPU (NCCL). Batch-norm statistics are updated
+    per rank during training; before the first evaluation after training
+    steps, the buffers of the algorithm's models are broadcast from rank 0,
+    so every rank evaluates the model that rank 0 checkpoints (PyTorch DDP's
+    default ``broadcast_buffers=True`` also makes rank 0's buffers win).
+    Per-sample state is synchronised by its owner, not here.
 
     Gradient clipping configured in an optimizer wrapper acts on each rank's
     gradients before they are averaged (DDP clips the averaged ones).
@@ -71,6 +73,19 @@ class DebiasDataParallel(nn.Module):
             for tensor in list(module.parameters()) + list(module.buffers()):
                 torch_dist.broadcast(tensor.data, src=0)
         self._hooked: set = set()
+        self._buffers_stale = True
+
+    def _broadcast_model_buffers(self) -> None:
+        """Rank 0's batch-norm statistics (the buffers of ``models``) to
+        every rank, once per evaluation."""
+        if not self._buffers_stale:
+            return
+        self._buffers_stale = False
+        if get_world_size() == 1 or not torch_dist.is_initialized():
+            return
+        models = getattr(self.module, 'models', self.module)
+        for buf in models.buffers():
+            torch_dist.broadcast(buf.data, src=0)
 
     def _register_grad_sync(self, optim_wrapper: Union[OptimWrapper,
                                                        OptimWrapperDict]):
@@ -95,12 +110,15 @@ class DebiasDataParallel(nn.Module):
                    ) -> Dict[str, torch.Tensor]:
         if get_world_size() > 1:
             self._register_grad_sync(optim_wrapper)
+        self._buffers_stale = True
         return self.module.train_step(data, optim_wrapper)
 
     def val_step(self, data: Union[dict, tuple, list]) -> list:
+        self._broadcast_model_buffers()
         return self.module.val_step(data)
 
     def test_step(self, data: Union[dict, tuple, list]) -> list:
+        self._broadcast_model_buffers()
         return self.module.test_step(data)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

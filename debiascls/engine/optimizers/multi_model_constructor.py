@@ -3,7 +3,8 @@ import copy
 from typing import Dict, Optional
 
 from mmengine.config import ConfigDict
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
+from mmengine.optim import (DefaultOptimWrapperConstructor, OptimWrapper,
+                            OptimWrapperDict)
 from torch import nn
 
 from debiascls.registry import OPTIM_WRAPPER_CONSTRUCTORS
@@ -65,10 +66,26 @@ class MultiModelOptimWrapperConstructor:
                 f'optim_wrapper.per_model names {sorted(unknown)}, but the '
                 f'algorithm {type(model).__name__} has the models '
                 f'{sorted(models.keys())}.')
-        wrappers = {}
-        for name, sub_model in models.items():
-            cfg = ConfigDict(_merge(self.shared, self.per_model.get(name, {})))
-            constructor = DefaultOptimWrapperConstructor(
-                cfg, copy.deepcopy(self.paramwise_cfg))
-            wrappers[name] = constructor(sub_model)
-        return OptimWrapperDict(**wrappers)
+        return OptimWrapperDict(**{
+            name: self.build_for(name, sub_model)
+            for name, sub_model in models.items()
+        })
+
+    def build_for(self, name: str, module: nn.Module) -> OptimWrapper:
+        """The optimizer wrapper that model ``name`` gets, built for
+        ``module`` (e.g. a fresh copy of the biased model for
+        BiasEnsemble's committee)."""
+        cfg = ConfigDict(_merge(self.shared, self.per_model.get(name, {})))
+        constructor = DefaultOptimWrapperConstructor(
+            cfg, copy.deepcopy(self.paramwise_cfg))
+        return constructor(module)
+
+    @classmethod
+    def from_optim_wrapper_cfg(
+            cls, optim_wrapper: dict) -> 'MultiModelOptimWrapperConstructor':
+        """Build from a config's whole ``optim_wrapper`` entry (with its
+        ``constructor`` and ``paramwise_cfg`` keys)."""
+        cfg = copy.deepcopy(dict(optim_wrapper))
+        cfg.pop('constructor', None)
+        paramwise = cfg.pop('paramwise_cfg', None)
+        return cls(cfg, paramwise)

@@ -119,7 +119,16 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         np.random.seed(int(words[1]))
         torch.manual_seed(int(words[2]))
 
+    def _prepare_model(self) -> None:
+        """Let the algorithm size its per-sample tables for the training set
+        (after a resume has loaded them) before any hook runs."""
+        model = self.runner.model
+        model = getattr(model, 'module', model)
+        if hasattr(model, 'prepare_train'):
+            model.prepare_train(self.dataloader.dataset)
+
     def run(self) -> torch.nn.Module:
+        self._prepare_model()
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         self._start_data_stream()

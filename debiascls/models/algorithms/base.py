@@ -1,13 +1,17 @@
 """Base class of every debiasing algorithm."""
+import copy
 from abc import abstractmethod
-from typing import ClassVar, Dict, List, Optional, Union
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.dataset import default_collate
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import nn
 
+from debiascls.models.utils import PerSampleState
 from debiascls.registry import MODELS
+from debiascls.utils import ConfigError
 
 
 class BaseDebiasAlgorithm(BaseModel):
@@ -23,6 +27,13 @@ class BaseDebiasAlgorithm(BaseModel):
       otherwise.
     - ``main_model``: the name of the model whose predictions are the
       algorithm's (``'debiased'`` for two-model methods).
+    - ``required_hooks``: hooks (registered names) that drive the
+      algorithm's schedule; training refuses to start without them.
+
+    Per-sample statistics live in :attr:`per_sample` (a
+    :class:`~debiascls.models.utils.PerSampleState`, created by
+    :meth:`add_per_sample_tables`), which the train loop sizes with the
+    training labels in :meth:`prepare_train`.
 
     Evaluation runs every model, so the biased model's accuracies (the sanity
     check that it is biased) are logged next to the debiased model's.
@@ -36,6 +47,7 @@ class BaseDebiasAlgorithm(BaseModel):
 
     uses_bias_labels: ClassVar[bool] = False
     main_model: ClassVar[str] = 'debiased'
+    required_hooks: ClassVar[Tuple[str, ...]] = ()
 
     def __init__(self,
                  models: Dict[str, dict],
@@ -56,9 +68,74 @@ class BaseDebiasAlgorithm(BaseModel):
             raise KeyError(f'{type(self).__name__} predicts with the model '
                            f'"{self.main_model}", which is not among '
                            f'{sorted(models)}.')
+        #: The classifier configs, e.g. for BiasEnsemble's committee of
+        #: fresh biased models.
+        self.model_cfgs: Dict[str, dict] = copy.deepcopy(dict(models))
         self.models = nn.ModuleDict(
             {name: MODELS.build(cfg)
              for name, cfg in models.items()})
+        self.per_sample: Optional[PerSampleState] = None
+        self._train_dataset: Any = None
+        self._attached_hooks: set = set()
+        self._hooks_checked = False
+
+    # ------------------------------------------------------------------ #
+    # Set-up shared with hooks and the train loop
+    # ------------------------------------------------------------------ #
+    def add_per_sample_tables(self, tables: Dict[str, str]) -> None:
+        """Declare per-sample tables (``{name: 'float'|'bool'|'long'}``);
+        they are sized by :meth:`prepare_train` and checkpointed."""
+        if self.per_sample is None:
+            self.per_sample = PerSampleState({})
+        for name, dtype in tables.items():
+            self.per_sample.add_table(name, dtype)
+
+    def prepare_train(self, dataset: Any) -> None:
+        """Called by :class:`~debiascls.engine.DebiasIterBasedTrainLoop`
+        once before the first iteration (after a resume has loaded the
+        checkpoint): sizes the per-sample tables with the training labels
+        (never the bias labels) and keeps the dataset, from which methods
+        such as IE load auxiliary samples by index."""
+        self._train_dataset = dataset
+        if self.per_sample is None:
+            return
+        if not hasattr(dataset, 'get_gt_labels'):
+            raise TypeError(
+                f'{type(self).__name__} keeps per-sample statistics and '
+                'needs a debiascls dataset (with get_gt_labels) as the '
+                f'training set, got {type(dataset).__name__}.')
+        self.per_sample.setup(dataset.get_gt_labels())
+
+    def attach_hook(self, name: str) -> None:
+        """Record that a schedule hook drives this algorithm (hooks call it
+        in ``before_train``)."""
+        self._attached_hooks.add(name)
+
+    def _check_required_hooks(self) -> None:
+        if self._hooks_checked:
+            return
+        missing = [h for h in self.required_hooks
+                   if h not in self._attached_hooks]
+        if missing:
+            raise ConfigError(
+                f'{type(self).__name__} needs the hooks {missing} in '
+                'custom_hooks (they drive its schedule); inherit them from '
+                'its base config in configs/_base_/models/ or add them, '
+                f"e.g. custom_hooks = [dict(type='{missing[0]}', ...)].")
+        self._hooks_checked = True
+
+    def load_train_samples(self, indices: Sequence[int]) -> Dict[str, Any]:
+        """Load training samples by dataset index through the training
+        pipeline and the data preprocessor (in the main process; the random
+        augmentations draw from the generators the train loop re-seeds each
+        iteration, so this is reproducible). Returns ``{'inputs',
+        'data_samples'}`` like a training batch."""
+        if self._train_dataset is None:
+            raise RuntimeError(f'{type(self).__name__}.load_train_samples '
+                               'needs prepare_train() first.')
+        batch = default_collate(
+            [self._train_dataset[int(i)] for i in indices])
+        return self.data_preprocessor(batch, True)
 
     # ------------------------------------------------------------------ #
     # Training
@@ -87,6 +164,7 @@ class BaseDebiasAlgorithm(BaseModel):
                 f'{type(self).__name__} trains with one optimizer per model; '
                 "set optim_wrapper.constructor='MultiModelOptimWrapper"
                 "Constructor' (configs/_base_/schedules/ do).")
+        self._check_required_hooks()
         data = self.data_preprocessor(data, True)
         log_vars = self.update(data['inputs'], data['data_samples'],
                                optim_wrapper)

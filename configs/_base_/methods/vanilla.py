@@ -1,0 +1,2 @@
+# Vanilla: ERM with the top-level classifier.
+model = dict(type='Vanilla')

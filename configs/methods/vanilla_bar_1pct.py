@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/models/resnet18_pretrained.py', '../_base_/methods/vanilla.py',
+    '../_base_/datasets/bar.py', '../_base_/schedules/adam_50k_lr1e-5.py',
+    '../_base_/default_runtime.py'
+]
+severity = '1pct'

@@ -1,0 +1,79 @@
+"""How well the sets a method builds without bias labels (BiasEnsemble's
+D^A, IE's D_cand^BN and D^BN) separate bias-aligned from bias-conflicting
+training samples, measured afterwards with the true bias labels (IE
+Table 2)."""
+from typing import Dict, Mapping
+
+import numpy as np
+import torch
+
+#: The sets read from an algorithm's per-sample tables.
+SET_NAMES = ('D^A', 'D_cand^BN', 'D^BN')
+
+
+def sets_from_state(state: Mapping[str, torch.Tensor]) -> Dict[str, np.ndarray]:
+    """Boolean (N,) masks of the sets an algorithm's per-sample tables hold
+    (keys ``per_sample.<table>`` of a checkpoint's ``state_dict``, or the
+    tables themselves): D^A (``amplified``), D_cand^BN (``bn_candidate``)
+    and D^BN = D_cand^BN with a positive BN score (IE Eq. 3)."""
+    def table(name):
+        for key in (f'per_sample.{name}', name):
+            if key in state:
+                return state[key].cpu().numpy()
+        return None
+
+    out: Dict[str, np.ndarray] = {}
+    amplified, candidate = table('amplified'), table('bn_candidate')
+    if amplified is not None:
+        out['D^A'] = amplified.astype(bool)
+    if candidate is not None:
+        out['D_cand^BN'] = candidate.astype(bool)
+        score = table('bn_score')
+        if score is not None:
+            out['D^BN'] = candidate.astype(bool) & (score > 0)
+    return out
+
+
+def detection_stats(member: np.ndarray,
+                    conflicting: np.ndarray,
+                    known: np.ndarray) -> Dict[str, float]:
+    """Counts and rates of one set over the samples of known bias.
+
+    - ``size``, ``aligned``, ``conflicting``: members, and how many of them
+      are bias-aligned / bias-conflicting;
+    - ``conflicting_fraction``: conflicting / size (precision for BC),
+    - ``conflicting_recall``: members among all conflicting samples (%),
+    - ``aligned_recall``: members among all aligned samples (%).
+    """
+    member = member & known
+    aligned = known & ~conflicting
+    size = int(member.sum())
+    n_bc = int((member & conflicting).sum())
+    n_ba = int((member & aligned).sum())
+
+    def pct(a, b):
+        return 100.0 * a / b if b else float('nan')
+
+    return dict(
+        size=size,
+        aligned=n_ba,
+        conflicting=n_bc,
+        conflicting_fraction=pct(n_bc, size),
+        conflicting_recall=pct(n_bc, int(conflicting.sum())),
+        aligned_recall=pct(n_ba, int(aligned.sum())))
+
+
+def ie_table2(candidate: np.ndarray, bn: np.ndarray,
+              conflicting: np.ndarray,
+              known: np.ndarray) -> Dict[str, float]:
+    """IE Table 2: samples excluded from D_cand^BN by the BN score
+    (``excluded_aligned``, ``excluded_conflicting`` = |D_cand^BN - D^BN| by
+    group) and the share of each group of D kept in D^BN
+    (``bn_aligned_pct``, ``bn_conflicting_pct`` = |D^BN ∩ G| / |G| in %)."""
+    stats = detection_stats(bn, conflicting, known)
+    excluded = candidate & ~bn & known
+    return dict(
+        excluded_aligned=int((excluded & ~conflicting).sum()),
+        excluded_conflicting=int((excluded & conflicting).sum()),
+        bn_aligned_pct=stats['aligned_recall'],
+        bn_conflicting_pct=stats['conflicting_recall'])

@@ -1,0 +1,147 @@
+"""IE's schedule hooks, the committee's sets, random states and the
+per-sample synchronisation check."""
+import random
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import MessageHub
+
+from debiascls.engine.hooks import (LinearRampHook, PerSampleScoreHook,
+                                    TrainPhaseHook)
+from debiascls.engine.hooks.bias_committee_hook import committee_sets
+from debiascls.engine.hooks.linear_ramp_hook import linear_ramp
+from debiascls.engine.hooks.per_sample_sync_check_hook import (
+    check_same_digests, state_digest)
+from debiascls.engine.hooks.random_state_hook import (get_random_state,
+                                                      set_random_state)
+from debiascls.models.utils import PerSampleState
+
+
+class _Algorithm:
+    required_phases = ('bn_reference', 'guidance')
+
+    def __init__(self):
+        self.phase_begins = dict(bn_reference=2, guidance=4)
+        self.phases = {}
+        self.lambda_main = 0.0
+        self.attached = set()
+        self.updates = []
+
+    def set_phase_begins(self, begins):
+        self.phase_begins = dict(begins)
+
+    def set_phases(self, active):
+        self.phases = dict(active)
+
+    def attach_hook(self, name):
+        self.attached.add(name)
+
+    def update_per_sample_scores(self, iteration):
+        self.updates.append(iteration)
+
+    def per_sample_summary(self):
+        return dict(bn_set_size=3.0)
+
+
+def _runner(algorithm, max_iters=10):
+    hub = MessageHub.get_instance('test_schedule_hooks')
+    runner = SimpleNamespace(
+        model=algorithm, max_iters=max_iters, iter=0, message_hub=hub,
+        logger=SimpleNamespace(warning=lambda msg: None))
+    return runner
+
+
+def test_linear_ramp_by_hand():
+    assert linear_ramp(3, 4, 9, 0.0, 1.0) == 0.0
+    assert linear_ramp(4, 4, 9, 0.0, 1.0) == 0.0
+    assert linear_ramp(6, 4, 9, 0.0, 1.0) == pytest.approx(0.4)
+    assert linear_ramp(9, 4, 9, 0.0, 1.0) == 1.0
+    assert linear_ramp(12, 4, 9, 0.0, 1.0) == 1.0
+    assert linear_ramp(5, 4, 4, 0.0, 1.0) == 1.0  # empty ramp: a step
+
+
+def test_phases_and_ramp_follow_the_iteration():
+    algorithm = _Algorithm()
+    runner = _runner(algorithm)
+    phase, ramp = TrainPhaseHook(), LinearRampHook(begin='guidance')
+    phase.before_train(runner)
+    ramp.before_train(runner)
+    assert algorithm.attached == {'TrainPhaseHook', 'LinearRampHook'}
+    seen = []
+    for t in range(10):
+        runner.iter = t
+        phase.before_train_iter(runner, t)
+        ramp.before_train_iter(runner, t)
+        seen.append((algorithm.phases['bn_reference'],
+                     algorithm.phases['guidance'], algorithm.lambda_main))
+    assert [s[0] for s in seen] == [t >= 2 for t in range(10)]
+    assert [s[1] for s in seen] == [t >= 4 for t in range(10)]
+    # lambda_main: 0 at T2 = 4, 1 at the last iteration (9).
+    assert [round(s[2], 6) for s in seen] == [0, 0, 0, 0, 0, .2, .4, .6, .8,
+                                              1]
+    assert runner.message_hub.get_scalar('train/lambda_main').current() == 1
+
+
+def test_phase_overrides_and_bad_configs():
+    algorithm = _Algorithm()
+    runner = _runner(algorithm)
+    TrainPhaseHook(phases=dict(bn_reference=1, guidance=3)).before_train(
+        runner)
+    assert algorithm.phase_begins == dict(bn_reference=1, guidance=3)
+    with pytest.raises(ValueError, match='non-negative'):
+        TrainPhaseHook(phases=dict(guidance=-1))
+    with pytest.raises(ValueError, match='not a phase'):
+        LinearRampHook(begin='warmup').before_train(runner)
+    with pytest.raises(AttributeError, match='no attribute "lambda_x"'):
+        LinearRampHook(attr='lambda_x').before_train(runner)
+
+
+def test_score_hook_updates_after_every_iteration_and_logs():
+    algorithm = _Algorithm()
+    runner = _runner(algorithm)
+    hook = PerSampleScoreHook()
+    hook.before_train(runner)
+    for t in range(3):
+        runner.iter = t
+        hook.after_train_iter(runner, t)
+    assert algorithm.updates == [0, 1, 2]
+    assert runner.message_hub.get_scalar(
+        'train/bn_set_size').current() == 3.0
+
+
+def test_committee_sets_by_hand():
+    labels = np.array([0, 1, 1, 0])
+    probs = np.array([[.995, .5, .999, .1], [.999, .995, .2, .3],
+                      [.991, .999, .999, .2]])
+    preds = np.array([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]])
+    amplified, candidate = committee_sets(probs, preds, labels, 0.99, 2, 2)
+    # sample 0 confident in 3 models; 1 in 2; 2 in 2; 3 in none.
+    assert amplified.tolist() == [True, True, True, False]
+    # wrong in >= 2 models: sample 1 once, 2 once, 3 twice.
+    assert candidate.tolist() == [False, False, False, True]
+
+
+def test_random_states_round_trip():
+    random.seed(1)
+    np.random.seed(2)
+    torch.manual_seed(3)
+    state = get_random_state()
+    want = (random.random(), np.random.rand(), torch.rand(1).item())
+    random.seed(9)
+    np.random.seed(9)
+    torch.manual_seed(9)
+    set_random_state(state)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == want
+
+
+def test_sync_check_names_the_differing_rank():
+    a = PerSampleState(dict(loss='float'))
+    a.setup([0, 1])
+    b = PerSampleState(dict(loss='float'))
+    b.setup([0, 1])
+    check_same_digests([state_digest(a), state_digest(b)], 'test')
+    b.assign('loss', torch.tensor([1]), torch.tensor([0.5]))
+    with pytest.raises(RuntimeError, match=r'ranks \[1\] differ'):
+        check_same_digests([state_digest(a), state_digest(b)], 'test')

@@ -1,0 +1,166 @@
+"""LfF, LfF+BE and IE through the real tools on a tiny SynthDigits copy:
+train, checkpoint, resume (per-sample tables included), test, reuse of the
+committee cache, and a 2-process CPU run with identical tables on both
+ranks."""
+import json
+import os
+import shutil
+import socket
+
+import pytest
+import torch
+
+from debiascls.engine.checkpoint import safe_torch_load
+from debiascls.engine.results import read_results
+
+from tiny_run import REPO, python_tool, run_tool, tiny_options
+
+#: A committee of 5 models of 3 iterations each, validated at steps 0, 2.
+COMMITTEE = ['custom_hooks.0.num_iters=3', 'custom_hooks.0.valid_interval=2']
+METHODS = {
+    'lff': [],
+    'lff_be': COMMITTEE,
+    # T1 = 2, T2 = 4: the checkpoint of iteration 3 lies between them.
+    'ie': COMMITTEE + ['model.t1=2', 'model.t2=4'],
+}
+
+
+def _config(method):
+    return str(REPO / f'configs/methods/{method}_synthdigits_1pct.py')
+
+
+def _options(data_root, method):
+    return tiny_options(data_root, max_iters=8) + [
+        'default_hooks.checkpoint.interval=3', 'train_cfg.val_interval=4',
+        'default_hooks.checkpoint.max_keep_ckpts=-1'
+    ] + METHODS[method]
+
+
+def _metrics(work_dir, mode, iteration=None):
+    return {(r['split']): r['metrics']
+            for r in read_results(os.path.join(work_dir, 'results.jsonl'))
+            if r['mode'] == mode and (iteration is None
+                                      or r['iter'] == iteration)}
+
+
+def _scalars(work_dir):
+    """Logged training scalars, one dict per logged iteration
+    (vis_data/scalars.json of the run)."""
+    runs = sorted(os.listdir(work_dir))
+    path = [
+        os.path.join(work_dir, r, 'vis_data', 'scalars.json') for r in runs
+        if os.path.isfile(os.path.join(work_dir, r, 'vis_data',
+                                       'scalars.json'))
+    ][-1]
+    with open(path) as f:
+        records = [json.loads(line) for line in f]
+    return [r for r in records if 'loss_d' in r]
+
+
+@pytest.mark.parametrize('method', list(METHODS))
+def test_train_resume_and_test(method, tmp_path, tiny_data):
+    config, opts = _config(method), _options(tiny_data, method)
+    full = tmp_path / 'full'
+    proc = run_tool(
+        python_tool('train.py', config, '--work-dir', str(full),
+                    '--cfg-options', *opts), REPO)
+    log = proc.stdout + proc.stderr
+    final = _metrics(full, 'val', 8)
+    assert set(final) == {'valid', 'test'}
+    # Both models are evaluated: the debiased one unprefixed, f_b prefixed.
+    assert {'conflicting_acc', 'biased/conflicting_acc'} <= set(
+        final['test'])
+
+    a = safe_torch_load(str(full / 'iter_8.pth'))
+    tables = {k for k in a['state_dict'] if k.startswith('per_sample.')}
+    assert {'per_sample.loss_b', 'per_sample.loss_d'} <= tables
+    assert a['state_dict']['per_sample.loss_b'].shape == (40, )
+    assert 'random_state' in a
+    if method != 'lff':
+        assert 'BiasCommitteeHook: |D^A|' in log
+        assert os.path.isfile(full / 'bias_committee.npz')
+        assert bool(a['state_dict']['bias_sets_ready'])
+    if method == 'ie':
+        assert {'per_sample.bn_score', 'per_sample.bn_ref'} <= tables
+        logged = _scalars(full)
+        assert [s['lambda_main'] for s in logged] == pytest.approx(
+            [0, 0, 0, 0, 0, 1 / 3, 2 / 3, 1])
+        assert [s['phase_guidance'] for s in logged] == [0] * 4 + [1] * 4
+        assert all('bn_set_size' in s and 'bn_score_mean' in s
+                   for s in logged)
+        # From T1 on, reference losses exist for the samples seen since.
+        assert a['state_dict']['per_sample.bn_ref_seen'].any()
+
+    # Resume from iteration 3 (for IE: between T1 and T2): same weights,
+    # optimizers, per-sample tables and metrics as the uninterrupted run.
+    resumed = tmp_path / 'resumed'
+    resumed.mkdir()
+    shutil.copy(full / 'iter_3.pth', resumed / 'iter_3.pth')
+    proc = run_tool(
+        python_tool('train.py', config, '--work-dir', str(resumed),
+                    '--resume', str(resumed / 'iter_3.pth'), '--cfg-options',
+                    *opts), REPO)
+    if method != 'lff':
+        assert 'restored from the checkpoint' in proc.stdout + proc.stderr
+    b = safe_torch_load(str(resumed / 'iter_8.pth'))
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    for key in a['state_dict']:
+        assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
+    assert _metrics(resumed, 'val', 8) == final
+
+    # tools/test.py reports the metrics of the final evaluation.
+    run_tool(
+        python_tool('test.py', config, str(full / 'iter_8.pth'),
+                    '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+                    *opts), REPO)
+    tested = _metrics(tmp_path / 'test', 'test')
+    assert tested['test'] == final['test']
+    assert tested['valid'] == final['valid']
+
+
+def test_committee_cache_is_reused(tmp_path, tiny_data):
+    opts = _options(tiny_data, 'lff_be') + ['train_cfg.max_iters=1']
+    work = tmp_path / 'work'
+    run_tool(
+        python_tool('train.py', _config('lff_be'), '--work-dir', str(work),
+                    '--cfg-options', *opts), REPO)
+    first = safe_torch_load(str(work / 'iter_1.pth'))['state_dict']
+    proc = run_tool(
+        python_tool('train.py', _config('lff_be'), '--work-dir', str(work),
+                    '--cfg-options', *opts), REPO)
+    log = proc.stdout + proc.stderr
+    assert 'loaded the committee\'s outputs' in log
+    assert 'training 5 biased models' not in log
+    again = safe_torch_load(str(work / 'iter_1.pth'))['state_dict']
+    for key in ('per_sample.amplified', 'per_sample.bn_candidate'):
+        assert torch.equal(first[key], again[key])
+    # Other committee settings: trained again.
+    proc = run_tool(
+        python_tool('train.py', _config('lff_be'), '--work-dir', str(work),
+                    '--cfg-options', *opts, 'custom_hooks.0.num_iters=2'),
+        REPO)
+    assert 'training 5 biased models' in proc.stdout + proc.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_ie_two_cpu_processes_keep_identical_tables(tmp_path, tiny_data):
+    work = tmp_path / 'dist'
+    os.environ['PORT'] = str(_free_port())
+    try:
+        proc = run_tool([
+            'bash', str(REPO / 'tools/dist_train.sh'), _config('ie'), '2',
+            '--work-dir', str(work), '--cfg-options',
+            *_options(tiny_data, 'ie'),
+            'default_hooks.per_sample_sync_check.interval=1'
+        ], REPO)
+    finally:
+        os.environ.pop('PORT')
+    log = proc.stdout + proc.stderr
+    assert 'per-sample tables identical on 2 ranks' in log
+    final = _metrics(work, 'val', 8)
+    assert set(final) == {'valid', 'test'}
