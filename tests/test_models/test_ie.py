@@ -1,8 +1,11 @@
 """IE's equations against values computed by hand, its BN score, pairing
 and edge cases."""
+import numpy as np
 import pytest
 import torch
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 
+from debiascls.datasets import BaseBiasDataset
 from debiascls.models import IE
 from debiascls.models.algorithms.ie import (common_feature_score, ie_weight,
                                             relative_exploitation_score)
@@ -206,3 +209,73 @@ class MaxPoolLinearHead(torch.nn.Module):
 
     def forward(self, feats):
         return self.fc(feats.amax(dim=(2, 3)))
+
+
+class _MemoryDigits(BaseBiasDataset):
+    """Six in-memory 8x8 images of 3 classes (2 per class)."""
+
+    METAINFO = dict(classes=('0', '1', '2'), bias_classes=('0', '1', '2'))
+
+    def load_data_list(self):
+        rng = np.random.default_rng(0)
+        return [
+            dict(img=rng.integers(0, 256, (8, 8, 3), dtype=np.uint8),
+                 gt_label=c, bias_label=c) for c in (0, 0, 1, 1, 2, 2)
+        ]
+
+
+def _guided_ie(**kwargs):
+    model = IE(
+        classifier=dict(
+            type='ImageClassifier',
+            backbone=dict(type='ConvNet', channels=(4, 8)),
+            head=dict(type='GAPLinearHead', num_classes=3)),
+        t1=0, t2=0, **kwargs)
+    dataset = _MemoryDigits(
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')],
+        serialize_data=False)
+    model.prepare_train(dataset)
+    state = model.per_sample
+    state.fill('amplified', torch.tensor([1, 0, 1, 0, 1, 0], dtype=bool))
+    state.fill('bn_candidate', torch.tensor([0, 1, 0, 1, 0, 1], dtype=bool))
+    model.bias_sets_ready.fill_(True)
+    model._hooks_checked = True
+    model.set_phases(dict(bn_reference=True, guidance=True))
+    model.lambda_main = 0.5
+    optim = OptimWrapperDict(**{
+        name: OptimWrapper(torch.optim.SGD(m.parameters(), lr=0.1))
+        for name, m in model.models.items()
+    })
+    return model, optim
+
+
+def _batch(idx):
+    idx = torch.tensor(idx)
+    return dict(
+        inputs=torch.randint(0, 256, (len(idx), 3, 8, 8), dtype=torch.uint8),
+        data_samples=dict(gt_label=idx // 2, sample_idx=idx))
+
+
+def test_guided_step_with_a_batch_of_one_and_an_empty_class():
+    model, optim = _guided_ie()
+    # D^BN = candidates with a positive score: sample 1 (class 0) only.
+    model.per_sample.assign('bn_score', torch.tensor([1, 3, 5]),
+                            torch.tensor([0.4, -0.2, -0.1]))
+    before = model.models['debiased'].head.fc.weight.clone()
+    log = model.train_step(_batch([0]), optim)  # a batch of one, paired
+    assert log['paired_ratio'] == 1.0
+    assert {'loss_guide_sim', 'loss_guide_cls', 'loss_bn'} <= set(log)
+    assert not torch.equal(before, model.models['debiased'].head.fc.weight)
+    # Class 1 has no member of D^BN: no pair, only lambda_main * L_main.
+    log = model.train_step(_batch([2, 3]), optim)
+    assert log['paired_ratio'] == 0.0 and 'loss_bn' not in log
+    assert torch.allclose(log['loss_d'], 0.5 * log['loss_main'])
+
+
+def test_guided_step_falls_back_on_candidates_when_asked():
+    model, optim = _guided_ie(empty_bn='candidate')
+    log = model.train_step(_batch([2, 3]), optim)  # all scores are 0
+    assert log['paired_ratio'] == 1.0
+    # s(x^BN) = 0 weighs L_guide_sim and L_BN out; L_guide_cls stays.
+    assert log['loss_bn'] == 0 and log['loss_guide_sim'] == 0
+    assert log['loss_guide_cls'] > 0

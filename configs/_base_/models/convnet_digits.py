@@ -4,7 +4,7 @@
 # debiascls.apis.prepare_config; num_classes comes from the dataset config.
 classifier = dict(
     type='ImageClassifier',
-    backbone=dict(type='ConvNet', channels=(16, 32, 64)),
+    backbone=dict(type='ConvNet', channels=(8, 16, 32)),
     head=dict(type='GAPLinearHead'))
 
 # uint8 pixels -> [0, 1], as torchvision's ToTensor.

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 import os.path as osp
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -254,7 +254,8 @@ class BiasCommitteeHook(Hook):
             if shuffle else None,
             num_workers=workers,
             collate_fn=default_collate,
-            drop_last=shuffle)
+            # BE drops the last incomplete batch, unless there is no other
+            drop_last=shuffle and len(dataset) >= batch_size)
 
     @torch.no_grad()
     def _predict(self, algorithm, model, loader

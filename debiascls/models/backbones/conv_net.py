@@ -28,7 +28,7 @@ class ConvNet(BaseModule):
     """
 
     def __init__(self,
-                 channels: Sequence[int] = (16, 32, 64),
+                 channels: Sequence[int] = (8, 16, 32),
                  in_channels: int = 3,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)

@@ -1,0 +1,147 @@
+"""Training-step time of each algorithm relative to Vanilla, in one run.
+
+Builds every algorithm from its shipped config for one setting, feeds all of
+them the same pre-loaded training batches, and times ``train_step`` (the
+forward passes, the losses, the per-sample state updates, every optimizer
+step and, for IE, loading the x^BN batch) in interleaved rounds, so machine
+noise hits every algorithm alike. Reported: the median time per step and
+its ratio to Vanilla's. IE is timed in its guided phase (from T2 on) and
+before it; LfF+BE and IE get D^A, D_cand^BN and BN scores drawn at random
+(their step time does not depend on which samples are members), so no
+committee is trained here; its cost is reported separately, in Vanilla
+steps (``num_models * num_iters`` GCE steps of one model).
+
+Usage::
+
+    python benchmarks/step_time.py [--dataset synthdigits] [--severity 1pct]
+        [--steps 30] [--rounds 5] [--out work_dirs/benchmarks/step_time.json]
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+import sys
+import time
+
+import torch
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from debiascls.apis import prepare_config  # noqa: E402
+from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.engine.optimizers import \
+    MultiModelOptimWrapperConstructor  # noqa: E402
+from debiascls.registry import DATASETS, MODELS  # noqa: E402
+
+METHODS = ('vanilla', 'lff', 'lff_be', 'ie')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--dataset', default='synthdigits')
+    parser.add_argument('--severity', default='1pct')
+    parser.add_argument('--steps', type=int, default=30,
+                        help='steps per algorithm and round')
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--out',
+                        default='work_dirs/benchmarks/step_time.json')
+    return parser.parse_args(argv)
+
+
+def build(method: str, dataset_name: str, severity: str):
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'methods',
+                 f'{method}_{dataset_name}_{severity}.py'))
+    prepare_config(cfg)
+    model = MODELS.build(
+        dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
+    model.init_weights()
+    optim = MultiModelOptimWrapperConstructor.from_optim_wrapper_cfg(
+        cfg.optim_wrapper)(model)
+    return cfg, model, optim
+
+
+def prime(model, dataset, generator: torch.Generator, guided: bool) -> None:
+    """Per-sample state as after the committee and some training."""
+    model.prepare_train(dataset)
+    model._hooks_checked = True  # no Runner, no hooks: we drive it here
+    state = model.per_sample
+    if state is None or 'amplified' not in state.table_names:
+        return
+    n = state.num_samples
+    state.fill('amplified', torch.rand(n, generator=generator) < 0.9)
+    state.fill('bn_candidate', torch.rand(n, generator=generator) < 0.1)
+    model.bias_sets_ready.fill_(True)
+    if hasattr(model, 'set_phases'):
+        state.assign('bn_score', torch.arange(n),
+                     torch.rand(n, generator=generator) - 0.3)
+        model.set_phases(dict(bn_reference=True, guidance=guided))
+        model.lambda_main = 0.5
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    base_cfg, _, _ = build('vanilla', args.dataset, args.severity)
+    dataset = DATASETS.build(base_cfg.train_dataloader.dataset)
+    batch_size = base_cfg.train_dataloader.batch_size
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, shuffle=True, drop_last=True,
+        collate_fn=__import__('mmengine').dataset.default_collate,
+        generator=generator)
+    batches = [b for _, b in zip(range(args.steps), loader)]
+
+    runs = {}
+    for method in METHODS:
+        variants = [(method, False)]
+        if method == 'ie':
+            variants = [('ie (before T2)', False), ('ie (guided)', True)]
+        for name, guided in variants:
+            _, model, optim = build(method, args.dataset, args.severity)
+            prime(model, dataset, generator, guided)
+            model.train()
+            for batch in batches[:3]:  # warm-up
+                model.train_step(batch, optim)
+            runs[name] = (model, optim)
+
+    times = {name: [] for name in runs}
+    for _ in range(args.rounds):
+        for name, (model, optim) in runs.items():
+            start = time.perf_counter()
+            for batch in batches:
+                model.train_step(batch, optim)
+            times[name].append((time.perf_counter() - start) / len(batches))
+    median = {name: statistics.median(t) for name, t in times.items()}
+    base = median['vanilla']
+    committee = [h for h in Config.fromfile(osp.join(
+        REPO, 'configs', '_base_', 'methods', 'ie.py')).custom_hooks
+                 if h['type'] == 'BiasCommitteeHook'][0]
+    committee_steps = committee['num_models'] * committee['num_iters']
+
+    print(f'{args.dataset} {args.severity}, batch {batch_size}, '
+          f'{torch.get_num_threads()} threads, median of {args.rounds} '
+          f'rounds of {args.steps} steps')
+    print('| algorithm | ms / step | ratio to Vanilla |')
+    print('|---|---|---|')
+    for name, value in median.items():
+        print(f'| {name} | {1000 * value:.1f} | {value / base:.2f} |')
+    print(f'BiasEnsemble committee (LfF+BE, IE): {committee_steps} GCE steps '
+          f'of one model before training, about {committee_steps} Vanilla '
+          'steps.')
+    atomic_write_text(
+        json.dumps(dict(
+            setting=f'{args.dataset}_{args.severity}',
+            batch_size=batch_size, threads=torch.get_num_threads(),
+            steps=args.steps, rounds=args.rounds,
+            seconds_per_step=times, median=median,
+            ratio={k: v / base for k, v in median.items()},
+            committee_steps=committee_steps), indent=1), args.out)
+    print(f'written to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
