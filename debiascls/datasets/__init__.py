@@ -8,6 +8,7 @@ from .color_bias import LFF_COLORS, SEVERITY_RATIOS
 from .colored_mnist import ColoredMNIST, generate_colored_mnist
 from .dogs_and_cats import DOGS_AND_CATS_SEVERITIES, DogsAndCats
 from .idx import read_idx, write_idx
+from .sample_layouts import write_sample_layout
 from .samplers import *  # noqa: F401,F403
 from .samplers import __all__ as _samplers_all
 from .synth_digits import (SYNTH_SEVERITIES, SynthDigits,
@@ -24,5 +25,6 @@ __all__ = [
     'LFF_COLORS', 'REBIAS_COLORS', 'SEVERITY_RATIOS', 'SYNTH_SEVERITIES',
     'TRAIN_RHOS', 'BFFHQ', 'BFFHQ_SEVERITIES', 'DogsAndCats',
     'DOGS_AND_CATS_SEVERITIES', 'BAR', 'BAR_ACTIONS', 'BAR_PLACES',
-    'BAR_SEVERITIES', 'Waterbirds', 'WATERBIRDS_SEVERITIES'
+    'BAR_SEVERITIES', 'Waterbirds', 'WATERBIRDS_SEVERITIES',
+    'write_sample_layout'
 ] + list(_samplers_all) + list(_transforms_all)

@@ -1,14 +1,19 @@
 """Generate the data sets of debiascls into their on-disk layouts.
 
 ``python tools/data/prepare_data.py DATASET [options]`` with DATASET one of
-``synthdigits``, ``cmnist``, ``biased_mnist``.
+``synthdigits``, ``cmnist``, ``biased_mnist``; ``sample-layout
+{bffhq,dogs_and_cats,bar,waterbirds} --out DIR`` writes a small synthetic
+stand-in (not the data) in the layout of a real-world data set, for smoke
+runs before the real data is at hand.
 
 The datasets also generate missing data on first use; this tool does it ahead
 of time (e.g. before a multi-node run) and reports what it wrote. Existing
 folders are kept. See docs/data_preparation.md.
 """
 import argparse
+import glob
 import os
+import shlex
 import sys
 import time
 
@@ -22,6 +27,8 @@ from debiascls.datasets.colored_mnist import (DEFAULT_COLOR_STD,
 from debiascls.datasets.generation import check_meta
 from debiascls.datasets.mnist_source import (DEFAULT_SPLIT_FRACTIONS,
                                              DEFAULT_VALID_SIZE, source_kind)
+from debiascls.datasets.sample_layouts import (MARKER, SAMPLE_DATASETS,
+                                               write_sample_layout)
 from debiascls.datasets.synth_digits import (DEFAULT_TEST_PER_CELL,
                                              DEFAULT_TRAIN_SIZE,
                                              DEFAULT_VALID_SIZE as
@@ -29,6 +36,10 @@ from debiascls.datasets.synth_digits import (DEFAULT_TEST_PER_CELL,
                                              SYNTH_SEVERITIES,
                                              generate_synth_digits,
                                              synth_digits_dir)
+from debiascls.datasets.waterbirds import conflicting_count, severity_ratio
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 SOURCES = {
     'train+t10k': 'full MNIST (train-* and t10k-*)',
@@ -110,6 +121,22 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='colour-label correlation(s) of train/valid '
                    '(default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='generation seed')
+
+    p = sub.add_parser(
+        'sample-layout',
+        help='a small synthetic STAND-IN (not the data) in the on-disk '
+        'layout of a real-world data set, for smoke runs')
+    p.add_argument('name', choices=list(SAMPLE_DATASETS), metavar='DATASET',
+                   help=f'one of {", ".join(SAMPLE_DATASETS)}')
+    p.add_argument('--out', required=True,
+                   help='folder of the copy (absent or empty; the data_root '
+                   'to pass to the config)')
+    p.add_argument('--seed', type=int, default=0, help='generation seed')
+    p.add_argument('--aligned-per-class', type=int, default=40,
+                   help='bias-aligned train images per class (default: '
+                   '%(default)s)')
+    p.add_argument('--size', type=int, default=64,
+                   help='image side in pixels (default: %(default)s)')
     return parser.parse_args(argv)
 
 
@@ -184,11 +211,59 @@ def run_biased_mnist(args) -> None:
             print(f'          {split}: {_counts(counts)}')
 
 
+def _method_config(name: str):
+    """A shipped method config of data set ``name`` at 1pct (IE first)."""
+    for method in ('ie', 'vanilla', 'lff', 'lff_be'):
+        path = os.path.join('configs', 'methods', f'{method}_{name}_1pct.py')
+        if os.path.isfile(os.path.join(REPO, path)):
+            return path
+    found = sorted(glob.glob(os.path.join(REPO, 'configs', 'methods',
+                                          f'*_{name}_*.py')))
+    return os.path.relpath(found[0], REPO) if found else None
+
+
+def run_sample_layout(args) -> None:
+    loader = SAMPLE_DATASETS[args.name].__name__
+    existed = os.path.isfile(os.path.join(args.out, MARKER))
+    print(f'Stand-in {loader} copy (synthetic, NOT the {loader} data set), '
+          f'seed {args.seed}, into {args.out}')
+    counts = write_sample_layout(
+        args.name, args.out, seed=args.seed,
+        aligned_per_class=args.aligned_per_class, size=args.size)
+    if existed:
+        print(f'  kept    {args.out} (the same stand-in copy exists)')
+    else:
+        for key, c in counts.items():
+            print(f'  wrote   {key}: {_counts(c)}')
+        if args.name == 'waterbirds':
+            n_aligned = counts['train']['num_aligned']
+            for sev in SAMPLE_DATASETS['waterbirds'].SEVERITIES:
+                n = conflicting_count(n_aligned, severity_ratio(sev))
+                print(f'  loader  train/{sev} (subsampled by Waterbirds): '
+                      f'{n_aligned + n} samples ({n_aligned} aligned, {n} '
+                      'conflicting)')
+    print(f'  marker  {os.path.join(args.out, MARKER)}')
+    print('Synthetic images in the layout of the release, for smoke runs '
+          'only: numbers obtained on them mean nothing about '
+          f'{loader}.')
+    config = _method_config(args.name)
+    options = (f'--cfg-options data_root={shlex.quote(args.out)} '
+               'classifier.backbone.pretrained=None')
+    if config is None:
+        print(f'Next: no method config for {args.name} ships in '
+              'configs/methods/; write one on '
+              f'configs/_base_/datasets/{args.name}.py and run python '
+              f'tools/train.py CONFIG {options}')
+    else:
+        print(f'Next: python tools/train.py {config} {options}')
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
-    runner = dict(synthdigits=run_synthdigits, cmnist=run_cmnist,
-                  biased_mnist=run_biased_mnist)[args.dataset]
+    runner = {'synthdigits': run_synthdigits, 'cmnist': run_cmnist,
+              'biased_mnist': run_biased_mnist,
+              'sample-layout': run_sample_layout}[args.dataset]
     try:
         runner(args)
     except (DatasetError, ValueError) as e:

@@ -290,7 +290,9 @@ class BiasCommitteeHook(Hook):
         device = algorithm.data_preprocessor.device
         rng_state = torch.get_rng_state()
         stream = iter(train_loader)
-        progress = ProgressBar(self.num_models * self.num_iters)
+        total = self.num_models * self.num_iters
+        progress = ProgressBar(total)
+        bar_step = max(1, total // 100)  # a redraw per percent, not per step
         runner.logger.info(
             f'BiasCommitteeHook: training {self.num_models} biased models '
             f'for {self.num_iters} iterations each (GCE, q = {self.q}).')
@@ -315,7 +317,10 @@ class BiasCommitteeHook(Hook):
                         model(data['inputs']),
                         data['data_samples']['gt_label'], self.q).mean()
                 optim.update_params(loss)
-                progress.update()
+                done = member * self.num_iters + step + 1
+                if done % bar_step == 0 or done == total:
+                    progress.update(bar_step if done % bar_step == 0 else
+                                    done % bar_step)
                 if valid_loader is not None and (step %
                                                  self.valid_interval == 0):
                     _, pred, y = self._predict(algorithm, model, valid_loader)
