@@ -65,3 +65,27 @@ def test_two_ranks_match_one_process_on_the_whole_batch(tmp_path):
     for key, value in reference.state_dict().items():
         assert torch.allclose(rank0[key], rank1[key]), key
         assert torch.allclose(rank0[key], value, atol=1e-6), key
+
+
+def _subset_worker(rank, port, out_dir):
+    from debiascls.engine.model_wrappers.distributed import \
+        _all_reduce_mean_grads
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    a, b, c = (torch.nn.Parameter(torch.zeros(2)) for _ in range(3))
+    a.grad = torch.full((2, ), 2.0 + rank)  # on both ranks
+    if rank == 0:
+        b.grad = torch.full((2, ), 4.0)  # on rank 0 only
+    _all_reduce_mean_grads([a, b, c])  # c: on no rank
+    torch.save(dict(a=a.grad, b=b.grad, c_none=c.grad is None),
+               f'{out_dir}/subset{rank}.pth')
+    dist.destroy_process_group()
+
+
+def test_gradients_are_averaged_only_where_some_rank_has_one(tmp_path):
+    mp.spawn(_subset_worker, args=(_free_port(), str(tmp_path)), nprocs=2)
+    for rank in (0, 1):
+        out = torch.load(tmp_path / f'subset{rank}.pth', weights_only=True)
+        assert out['a'].tolist() == [2.5, 2.5]  # (2 + 3) / 2
+        assert out['b'].tolist() == [2.0, 2.0]  # (4 + 0) / 2
+        assert out['c_none']  # stays None: the optimizer skips it

@@ -15,17 +15,28 @@ from debiascls.registry import MODEL_WRAPPERS
 def _all_reduce_mean_grads(params: List[nn.Parameter]) -> None:
     """Average the gradients of ``params`` over ranks in one collective.
 
-    A parameter without a gradient on this rank contributes zeros, so ranks
-    whose batches skipped a sub-model (e.g. a biased model trained on a
-    subset) still join the same collective.
+    Only parameters that have a gradient on at least one rank take part (a
+    first, small all-reduce agrees on which): a rank without a gradient for
+    such a parameter (e.g. a sub-model its batch skipped) contributes zeros,
+    and parameters without a gradient anywhere keep ``grad = None``, so the
+    optimizer step leaves them and their state alone (CosFairNet's
+    layer-wise update relies on it).
     """
     if not params:
         return
+    device = params[0].device
+    present = torch.tensor([p.grad is not None for p in params],
+                           dtype=torch.uint8, device=device)
+    torch_dist.all_reduce(present, op=torch_dist.ReduceOp.MAX)
     grads = []
-    for p in params:
+    for p, flag in zip(params, present.tolist()):
+        if not flag:
+            continue
         if p.grad is None:
             p.grad = torch.zeros_like(p)
         grads.append(p.grad)
+    if not grads:
+        return
     flat = _flatten_dense_tensors(grads)
     torch_dist.all_reduce(flat)
     flat.div_(get_world_size())

@@ -1,6 +1,7 @@
 from .base import BaseDebiasAlgorithm
+from .cosfairnet import CosFairNet
 from .ie import IE
 from .lff import LfF
 from .vanilla import Vanilla
 
-__all__ = ['BaseDebiasAlgorithm', 'IE', 'LfF', 'Vanilla']
+__all__ = ['BaseDebiasAlgorithm', 'CosFairNet', 'IE', 'LfF', 'Vanilla']
