@@ -22,15 +22,30 @@ METHODS = {
     'lff_be': COMMITTEE,
     # T1 = 2, T2 = 4: the checkpoint of iteration 3 lies between them.
     'ie': COMMITTEE + ['model.t1=2', 'model.t2=4'],
+    'cosfairnet': [],
+    # Step 2 after iteration 4 (bias_iters = 0.5 of 8): the checkpoint of
+    # iteration 3 is before the switch (resumed here), 6 after it (below).
+    'pgd': [],
+    'pgd-official': [],
 }
 
 
 def _config(method):
+    if method == 'cosfairnet':  # its own MLP config on Colored MNIST; the
+        # tiny SynthDigits copy has the same 28x28 digits and layout
+        return str(REPO / 'configs/methods/cosfairnet_cmnist_1pct.py')
     return str(REPO / f'configs/methods/{method}_synthdigits_1pct.py')
 
 
 def _options(data_root, method):
-    return tiny_options(data_root, max_iters=8) + [
+    extra = []
+    if method == 'cosfairnet':
+        extra = [
+            f'{loader}.dataset.type=SynthDigits'
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')
+        ]
+    return tiny_options(data_root, max_iters=8) + extra + [
         'default_hooks.checkpoint.interval=3', 'train_cfg.val_interval=4',
         'default_hooks.checkpoint.max_keep_ckpts=-1'
     ] + METHODS[method]
@@ -73,10 +88,21 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
 
     a = safe_torch_load(str(full / 'iter_8.pth'))
     tables = {k for k in a['state_dict'] if k.startswith('per_sample.')}
-    assert {'per_sample.loss_b', 'per_sample.loss_d'} <= tables
-    assert a['state_dict']['per_sample.loss_b'].shape == (40, )
+    assert a['state_dict']['per_sample.gt_label'].shape == (40, )
+    if not method.startswith('pgd'):
+        assert {'per_sample.loss_b', 'per_sample.loss_d'} <= tables
     assert 'random_state' in a
-    if method != 'lff':
+    if method.startswith('pgd'):
+        assert {'per_sample.sampling_prob', 'per_sample.pgd_score'} <= tables
+        assert bool(a['state_dict']['scores_ready'])
+        assert os.path.isfile(full / 'pgd_scores.npz')
+        probs = a['state_dict']['per_sample.sampling_prob']
+        if method == 'pgd':
+            assert probs.max() == 1  # p_s = min S / S
+        else:
+            assert abs(float(probs.sum()) - 1) < 1e-5
+        assert 'PGDScoringHook: sampling probabilities' in log
+    if method in ('lff_be', 'ie'):
         assert 'BiasCommitteeHook: |D^A|' in log
         assert os.path.isfile(full / 'bias_committee.npz')
         assert bool(a['state_dict']['bias_sets_ready'])
@@ -100,7 +126,7 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
         python_tool('train.py', config, '--work-dir', str(resumed),
                     '--resume', str(resumed / 'iter_3.pth'), '--cfg-options',
                     *opts), REPO)
-    if method != 'lff':
+    if method in ('lff_be', 'ie'):
         assert 'restored from the checkpoint' in proc.stdout + proc.stderr
     b = safe_torch_load(str(resumed / 'iter_8.pth'))
     assert a['state_dict'].keys() == b['state_dict'].keys()
@@ -116,6 +142,27 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
     tested = _metrics(tmp_path / 'test', 'test')
     assert tested['test'] == final['test']
     assert tested['valid'] == final['valid']
+
+
+def test_pgd_resumed_after_the_sampler_switch(tmp_path, tiny_data):
+    config, opts = _config('pgd'), _options(tiny_data, 'pgd')
+    full = tmp_path / 'full'
+    run_tool(python_tool('train.py', config, '--work-dir', str(full),
+                         '--cfg-options', *opts), REPO)
+    resumed = tmp_path / 'resumed'
+    resumed.mkdir()
+    shutil.copy(full / 'iter_6.pth', resumed / 'iter_6.pth')
+    proc = run_tool(
+        python_tool('train.py', config, '--work-dir', str(resumed),
+                    '--resume', str(resumed / 'iter_6.pth'), '--cfg-options',
+                    *opts), REPO)
+    assert 'sampling probabilities restored from the checkpoint' in (
+        proc.stdout + proc.stderr)
+    a = safe_torch_load(str(full / 'iter_8.pth'))['state_dict']
+    b = safe_torch_load(str(resumed / 'iter_8.pth'))['state_dict']
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    assert _metrics(resumed, 'val', 8) == _metrics(full, 'val', 8)
 
 
 def test_committee_cache_is_reused(tmp_path, tiny_data):

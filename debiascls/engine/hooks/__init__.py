@@ -1,6 +1,7 @@
 from .bias_committee_hook import BiasCommitteeHook
 from .checkpoint_format_hook import CheckpointFormatHook
 from .linear_ramp_hook import LinearRampHook
+from .pgd_scoring_hook import PGDScoringHook
 from .per_sample_score_hook import PerSampleScoreHook
 from .per_sample_sync_check_hook import PerSampleSyncCheckHook
 from .random_state_hook import RandomStateHook
@@ -9,6 +10,6 @@ from .visualization_hook import BiasVisualizationHook
 
 __all__ = [
     'BiasCommitteeHook', 'CheckpointFormatHook', 'LinearRampHook',
-    'PerSampleScoreHook', 'PerSampleSyncCheckHook', 'RandomStateHook', 'TrainPhaseHook',
+    'PGDScoringHook', 'PerSampleScoreHook', 'PerSampleSyncCheckHook', 'RandomStateHook', 'TrainPhaseHook',
     'BiasVisualizationHook'
 ]

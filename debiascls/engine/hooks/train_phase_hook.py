@@ -42,6 +42,8 @@ class TrainPhaseHook(Hook):
         if not hasattr(algorithm, 'set_phase_begins'):
             raise TypeError(f'TrainPhaseHook: {type(algorithm).__name__} '
                             'has no training phases; remove the hook.')
+        if hasattr(algorithm, 'set_max_iters'):
+            algorithm.set_max_iters(runner.max_iters)
         if self.phases is not None:
             algorithm.set_phase_begins(self.phases)
         self._begins = dict(algorithm.phase_begins)

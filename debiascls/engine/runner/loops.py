@@ -93,6 +93,22 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         self.dynamic_milestones, self.dynamic_intervals = \
             calc_dynamic_intervals(self.val_interval, dynamic_intervals)
 
+    def restart_data_stream(self, consumed_iters: int) -> None:
+        """Start the data stream again after ``consumed_iters`` iterations,
+        e.g. when a hook changed the sampler (PGD switches to its weighted
+        sampler); batches prefetched from the old stream are dropped. Needs a
+        sampler with ``set_start``. From ``after_train_iter`` pass
+        ``runner.iter + 1``."""
+        sampler = _sampler_of(self.dataloader)
+        if not hasattr(sampler, 'set_start'):
+            raise TypeError(
+                f'restart_data_stream needs a sampler that can start '
+                f'mid-stream (ResumableInfiniteSampler), got '
+                f'{type(sampler).__name__}; set train_dataloader.sampler.')
+        sampler.set_start(consumed_iters * self.dataloader.batch_size)
+        self.dataloader_iterator = _InfiniteDataloaderIterator(
+            self.dataloader)
+
     def _start_data_stream(self) -> None:
         sampler = _sampler_of(self.dataloader)
         if self._iter > 0 and hasattr(sampler, 'set_start'):

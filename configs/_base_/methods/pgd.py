@@ -1,0 +1,14 @@
+# PGD (ICLR'22 submission, the seed method): f_b with GCE for the first half
+# of the run, per-sample gradient scores (K dominant dimensions, magnitude and
+# vMF direction, weighted harmonic mean), then f_d with CE on batches of the
+# rejection sampler for the second half. K: 100 for the MNIST variants and
+# Cartoon, 500 for the real-world sets (its Table 4).
+model = dict(
+    type='PGD', bias_iters=0.5, variant='seed', q=0.7, num_dims=100,
+    lam=1.0)
+custom_hooks = [
+    # the phase `debias` starts at bias_iters
+    dict(type='TrainPhaseHook'),
+    # step 2 at bias_iters: scores, p_s, the sampler switch
+    dict(type='PGDScoringHook', batch_size=256, pipeline='test'),
+]

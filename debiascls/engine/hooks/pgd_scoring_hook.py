@@ -1,0 +1,192 @@
+"""PGD's step 2 between its two training stages: per-sample gradient
+scores, sampling probabilities, and the switch of the training sampler."""
+import copy
+import io
+import os.path as osp
+from typing import Dict, Iterator, Optional, Tuple
+
+import numpy as np
+import torch
+from mmengine.dataset import default_collate
+from mmengine.dist import get_dist_info, is_main_process
+from mmengine.hooks import Hook
+from mmengine.utils import ProgressBar
+from torch.utils.data import DataLoader, Subset
+
+from debiascls.engine.fileio import atomic_write_bytes
+from debiascls.engine.hooks.bias_committee_hook import unwrap
+from debiascls.engine.runner.loops import _sampler_of
+from debiascls.models.utils.per_sample_grad import per_sample_ce_grads
+from debiascls.registry import DATASETS, HOOKS
+
+
+@HOOKS.register_module()
+class PGDScoringHook(Hook):
+    """Runs PGD's step 2 after the last iteration of step 1
+    (``model.bias_iters``): per-sample gradients of ``f_b`` (eval mode) for
+    every training sample, in batches with ``torch.func`` and with a progress
+    bar, sharded over ranks; the algorithm turns them into scores and
+    sampling probabilities (:meth:`PGD.compute_sampling_probs`). Then it
+
+    - stores them in the algorithm's per-sample tables (checkpointed);
+    - writes them to ``<work_dir>/<out_file>`` (npz, atomically) and logs
+      histograms of the scores and probabilities to TensorBoard and their
+      summary to the log;
+    - switches the training sampler (a
+      :class:`~debiascls.datasets.ResumableInfiniteSampler`) to weighted
+      epochs from the current position (rejection sampling for the seed
+      variant, sampling with replacement for the official one) and restarts
+      the data stream; a resumed run past the switch re-applies the
+      probabilities from its checkpoint before the stream starts.
+
+    Args:
+        batch_size: Samples per gradient batch.
+        pipeline: 'test' scores the samples through the config's
+            ``test_pipeline`` (no augmentation, the default), 'train'
+            through the training pipeline (the official code scores the
+            augmented training loader).
+        num_workers: Data-loader workers (default: the training loader's).
+        out_file: File name under the work dir.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 batch_size: int = 256,
+                 pipeline: str = 'test',
+                 num_workers: Optional[int] = None,
+                 out_file: str = 'pgd_scores.npz') -> None:
+        if pipeline not in ('test', 'train'):
+            raise ValueError('PGDScoringHook: pipeline must be "test" or '
+                             f'"train", got "{pipeline}".')
+        self.batch_size = batch_size
+        self.pipeline = pipeline
+        self.num_workers = num_workers
+        self.out_file = out_file
+
+    # ------------------------------------------------------------------ #
+    def before_train(self, runner) -> None:
+        algorithm = unwrap(runner.model)
+        if not hasattr(algorithm, 'compute_sampling_probs'):
+            raise TypeError(f'PGDScoringHook: {type(algorithm).__name__} is '
+                            'not PGD; remove the hook.')
+        sampler = _sampler_of(runner.train_dataloader)
+        if not hasattr(sampler, 'set_weights'):
+            raise TypeError(
+                'PGDScoringHook needs train_dataloader.sampler = '
+                "dict(type='ResumableInfiniteSampler'), got "
+                f'{type(sampler).__name__}.')
+        algorithm.attach_hook('PGDScoringHook')
+        if bool(algorithm.scores_ready):
+            self._apply(runner, algorithm)
+            runner.logger.info('PGDScoringHook: sampling probabilities '
+                               'restored from the checkpoint.')
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        algorithm = unwrap(runner.model)
+        if runner.iter + 1 != algorithm.bias_iters or bool(
+                algorithm.scores_ready):
+            return
+        result = self._score(runner, algorithm)
+        algorithm.load_sampling_probs(result)
+        algorithm.start_debiasing()
+        if is_main_process():
+            self._save(runner, result)
+        self._log(runner, result)
+        self._apply(runner, algorithm)
+        runner.train_loop.restart_data_stream(runner.iter + 1)
+
+    # ------------------------------------------------------------------ #
+    def _apply(self, runner, algorithm) -> None:
+        """Weighted epochs of the training sampler from step 3 on."""
+        sampler = _sampler_of(runner.train_dataloader)
+        begin = algorithm.bias_iters * runner.train_dataloader.batch_size
+        mode = 'rejection' if algorithm.variant == 'seed' else 'multinomial'
+        sampler.set_weights(
+            algorithm.per_sample.get('sampling_prob').cpu().numpy(),
+            begin=begin,
+            mode=mode)
+
+    def _dataset(self, runner):
+        dataset = runner.train_dataloader.dataset
+        if self.pipeline == 'test' and runner.cfg.get('test_pipeline'):
+            cfg = copy.deepcopy(runner.cfg.train_dataloader.dataset)
+            cfg['pipeline'] = copy.deepcopy(runner.cfg.test_pipeline)
+            scoring = DATASETS.build(cfg)
+            if len(scoring) != len(dataset):
+                raise RuntimeError(
+                    'PGDScoringHook: the training set rebuilt with the test '
+                    f'pipeline has {len(scoring)} samples, not '
+                    f'{len(dataset)}; use pipeline="train".')
+            return scoring
+        return dataset
+
+    def _score(self, runner, algorithm) -> Dict[str, np.ndarray]:
+        dataset = self._dataset(runner)
+        labels = algorithm.per_sample.gt_label.cpu().numpy()
+        pool = getattr(algorithm, 'train_pool', None)
+        pool = np.arange(len(labels)) if pool is None else np.asarray(pool)
+        rank, world = get_dist_info()
+        shard = pool[rank::world]
+        workers = (self.num_workers if self.num_workers is not None else
+                   runner.cfg.train_dataloader.get('num_workers', 0))
+        loader = DataLoader(
+            Subset(dataset, shard.tolist()),
+            batch_size=self.batch_size,
+            num_workers=workers,
+            collate_fn=default_collate)
+        f_b = algorithm.models['biased']
+        passes = 1 if algorithm.variant == 'official' else 2
+        progress = ProgressBar(passes * len(loader)) if rank == 0 else None
+        runner.logger.info(
+            f'PGDScoringHook: per-sample gradients of f_b for {len(pool)} '
+            f'samples ({passes} pass(es), torch.func).')
+
+        def grad_batches(params, dims) -> Iterator[Tuple[torch.Tensor,
+                                                         torch.Tensor]]:
+            was_training = f_b.training
+            f_b.eval()
+            try:
+                for batch in loader:
+                    data = algorithm.data_preprocessor(batch, False)
+                    samples = data['data_samples']
+                    y = samples['gt_label']
+                    g = per_sample_ce_grads(f_b, data['inputs'], y, params,
+                                            algorithm.chunk_size).detach()
+                    if dims is not None:
+                        g = torch.stack([
+                            row[dims[int(c)].to(row.device)]
+                            for row, c in zip(g, y.tolist())
+                        ])
+                    if progress is not None:
+                        progress.update()
+                    yield samples['sample_idx'].cpu(), g.cpu()
+            finally:
+                f_b.train(was_training)
+
+        return algorithm.compute_sampling_probs(grad_batches, labels, pool)
+
+    def _save(self, runner, result: Dict[str, np.ndarray]) -> None:
+        buffer = io.BytesIO()
+        np.savez(buffer, **{k: np.asarray(v) for k, v in result.items()})
+        atomic_write_bytes(buffer.getvalue(),
+                           osp.join(runner.work_dir, self.out_file))
+
+    def _log(self, runner, result: Dict[str, np.ndarray]) -> None:
+        probs = result['sampling_prob']
+        kept = probs[probs > 0]
+        runner.logger.info(
+            'PGDScoringHook: sampling probabilities: min '
+            f'{kept.min():.3g}, median {np.median(kept):.3g}, max '
+            f'{kept.max():.3g}; expected acceptance of the rejection '
+            f'sampler {kept.mean():.3g}. Written to '
+            f'{osp.join(runner.work_dir, self.out_file)}.')
+        step = runner.iter + 1
+        for backend in getattr(runner.visualizer, '_vis_backends',
+                               {}).values():
+            writer = getattr(backend, 'experiment', None)
+            if writer is not None and hasattr(writer, 'add_histogram'):
+                writer.add_histogram('pgd/sampling_prob', kept, step)
+                writer.add_histogram('pgd/score',
+                                     result['pgd_score'][probs > 0], step)

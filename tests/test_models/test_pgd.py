@@ -1,0 +1,174 @@
+"""PGD: the vMF log-normaliser, per-sample gradients (torch.func = one
+backward per sample), the scores by hand, and step-2 bookkeeping."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from debiascls.models import PGD, ImageClassifier
+from debiascls.models.algorithms.pgd import (class_scores, dominant_dims,
+                                             official_probs, rejection_probs)
+from debiascls.models.utils.per_sample_grad import (per_sample_ce_grads,
+                                                    per_sample_ce_grads_loop)
+from debiascls.models.utils.vmf import (log_bessel_iv, vmf_log_normalizer,
+                                        vmf_log_pdf, vmf_mle)
+
+
+def test_log_bessel_against_closed_forms():
+    x = torch.tensor([0.1, 1.0, 7.0, 40.0, 300.0, 3e4], dtype=torch.float64)
+    # I_0, I_1 from torch; I_1/2(x) = sqrt(2 / (pi x)) sinh(x)
+    assert torch.allclose(log_bessel_iv(0, x),
+                          torch.log(torch.special.i0e(x)) + x, atol=1e-8)
+    assert torch.allclose(log_bessel_iv(1, x),
+                          torch.log(torch.special.i1e(x)) + x, atol=1e-8)
+    half = (0.5 * torch.log(2 / (math.pi * x)) + x +
+            torch.log1p(-torch.exp(-2 * x)) - math.log(2))
+    assert torch.allclose(log_bessel_iv(0.5, x), half, atol=1e-10)
+    # The Debye branch (nu >= 25) against the series it replaces.
+    from debiascls.models.utils.vmf import _log_iv_debye, _log_iv_series
+    for nu in (25.0, 49.0, 249.0):
+        xs = torch.tensor([1.0, 20.0, 80.0], dtype=torch.float64)
+        nus = torch.full_like(xs, nu)
+        assert torch.allclose(_log_iv_debye(nus, xs),
+                              _log_iv_series(nus, xs, 600), atol=1e-7)
+
+
+def test_vmf_normaliser_closed_form_and_no_overflow():
+    k = torch.tensor([0.5, 2.0, 10.0], dtype=torch.float64)
+    # d = 3: C_3(k) = k / (4 pi sinh k)
+    assert torch.allclose(vmf_log_normalizer(3, k),
+                          torch.log(k / (4 * math.pi * torch.sinh(k))))
+    big = vmf_log_normalizer(500, torch.tensor([1e-9, 1.0, 1e4, 1e7]))
+    assert torch.isfinite(big).all()
+    # kappa -> 0: the uniform density 1 / area(S^{d-1})
+    log_area = math.log(2) + 250 * math.log(math.pi) - math.lgamma(250)
+    assert big[0].item() == pytest.approx(-log_area, rel=1e-9)
+
+
+def test_vmf_mle_by_hand():
+    v = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    u, r, kappa = vmf_mle(v)
+    # sum = (1, 1), |sum| = sqrt 2: u = (1, 1)/sqrt 2, r = sqrt(2)/2
+    assert torch.allclose(u, torch.tensor([1.0, 1.0]).double() / math.sqrt(2))
+    assert r == pytest.approx(math.sqrt(2) / 2)
+    assert kappa == pytest.approx(r * (2 - r * r) / (1 - r * r))
+    logp = vmf_log_pdf(v, u, kappa)
+    assert logp[0].item() == pytest.approx(logp[1].item())
+
+
+def test_class_scores_by_hand():
+    # Two samples on the same direction with norms 1 and 3, and one
+    # orthogonal with norm 1.
+    g = torch.tensor([[1.0, 0.0], [3.0, 0.0], [0.0, 1.0]])
+    s = class_scores(g, lam=1.0)
+    # M: (1, 1/3, 1) / (7/3) = (3/7, 1/7, 3/7)
+    assert torch.allclose(s['magnitude'],
+                          torch.tensor([3 / 7, 1 / 7, 3 / 7]).double())
+    # unit vectors e1, e1, e2: sum (2, 1), r = sqrt 5 / 3, u = (2, 1)/sqrt 5
+    r = math.sqrt(5) / 3
+    kappa = r * (2 - r * r) / (1 - r * r)
+    cos = torch.tensor([2, 2, 1]).double() / math.sqrt(5)
+    d = torch.softmax(kappa * cos, 0)
+    assert torch.allclose(s['direction'], d)
+    m = s['magnitude']
+    assert torch.allclose(s['score'], 2 * m * d / (m + d))
+    # lam = 0: S = M
+    assert torch.allclose(class_scores(g, 0.0)['score'], m)
+    # The sample with the smallest S is always accepted.
+    p = rejection_probs(s['score'])
+    assert p.max().item() == 1.0
+    assert torch.allclose(p, s['score'].min() / s['score'])
+
+
+def test_dominant_dims_and_official_probs():
+    assert dominant_dims(torch.tensor([0.1, 5.0, 0.3, 2.0]), 2).tolist() == [
+        1, 3
+    ]
+    g = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    # ||.||_0.7 = (sum |g|^0.7)^(1/0.7): 1 and 2^(1/0.7)
+    norms = torch.tensor([1.0, 2**(1 / 0.7)]).double()
+    assert torch.allclose(official_probs(g, 0.7), norms / norms.sum())
+
+
+def _classifier():
+    torch.manual_seed(0)
+    return ImageClassifier(
+        backbone=dict(type='PGDConvNet', channels=(4, 6, 8)),
+        head=dict(type='GAPLinearHead', num_classes=3)).eval()
+
+
+def test_torch_func_gradients_equal_one_backward_per_sample():
+    model = _classifier()
+    x = torch.randn(6, 3, 28, 28)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    fast = per_sample_ce_grads(model, x, y, chunk_size=4)
+    slow = per_sample_ce_grads_loop(model, x, y)
+    assert fast.shape == (6, sum(p.numel() for p in model.parameters()))
+    assert torch.allclose(fast, slow, atol=1e-5)
+    last = per_sample_ce_grads(model, x, y, params=['head.fc.weight'])
+    assert torch.allclose(last, slow[:, -27:-3])  # fc.weight before bias
+    with pytest.raises(ValueError, match='no parameter matches'):
+        per_sample_ce_grads(model, x, y, params=['head.fc2'])
+
+
+def _pgd(**kwargs):
+    return PGD(
+        classifier=dict(
+            type='ImageClassifier',
+            backbone=dict(type='PGDConvNet', channels=(4, 6, 8)),
+            head=dict(type='GAPLinearHead', num_classes=3)),
+        bias_iters=5,
+        **kwargs)
+
+
+def _fake_grad_batches(grads):
+    def batches(params, dims):
+        for start in range(0, len(grads), 2):
+            idx = torch.arange(start, min(start + 2, len(grads)))
+            g = grads[idx]
+            if dims is not None:
+                labels = [0, 0, 0, 1, 1, 1]
+                g = torch.stack([g[j][dims[labels[i]]]
+                                 for j, i in enumerate(idx.tolist())])
+            yield idx, g
+    return batches
+
+
+def test_compute_sampling_probs_per_class():
+    torch.manual_seed(0)
+    grads = torch.randn(6, 10)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    model = _pgd(num_dims=4)
+    out = model.compute_sampling_probs(_fake_grad_batches(grads), labels)
+    for c in (0, 1):
+        rows = grads[3 * c:3 * c + 3]
+        dims = dominant_dims(rows.abs().sum(0).double(), 4)
+        want = class_scores(rows[:, dims], 1.0)['score']
+        assert np.allclose(out['pgd_score'][3 * c:3 * c + 3], want.numpy())
+        assert np.isclose(out['magnitude'][3 * c:3 * c + 3].sum(), 1)
+    assert np.isclose(out['sampling_prob'].max(), 1.0)
+    assert np.allclose(out['sampling_prob'],
+                       out['pgd_score'].min() / out['pgd_score'])
+    # A pool (de-noised samples): the others get probability 0.
+    out = model.compute_sampling_probs(
+        _fake_grad_batches(grads), labels, pool=np.array([0, 1, 3, 4, 5]))
+    assert out['sampling_prob'][2] == 0 and out['sampling_prob'][0] > 0
+
+    official = _pgd(variant='official')
+    out = official.compute_sampling_probs(_fake_grad_batches(grads), labels)
+    assert np.allclose(out['sampling_prob'],
+                       official_probs(grads, 0.7).numpy())
+    assert official.init_debiased_from_biased and not model.init_debiased_from_biased
+
+
+def test_bias_iters_as_a_fraction_and_bad_arguments():
+    model = _pgd()
+    model._bias_iters = 0.5
+    model.set_max_iters(40)
+    assert model.bias_iters == 20
+    with pytest.raises(ValueError, match='fraction'):
+        _pgd(variant='seed', lam=1.0, num_dims=4).__class__(
+            classifier=model.model_cfgs['debiased'], bias_iters=0)
+    with pytest.raises(ValueError, match='variant'):
+        _pgd(variant='iclr23')
