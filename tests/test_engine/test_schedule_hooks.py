@@ -145,3 +145,13 @@ def test_sync_check_names_the_differing_rank():
     b.assign('loss', torch.tensor([1]), torch.tensor([0.5]))
     with pytest.raises(RuntimeError, match=r'ranks \[1\] differ'):
         check_same_digests([state_digest(a), state_digest(b)], 'test')
+
+
+def test_compensated_split_by_hand():
+    from debiascls.engine.hooks.denoising_hook import compensated_split
+    ce = np.array([0.1, 2.0, 0.5, 3.0])
+    entropy = np.array([0.5, 0.2, 1.0, 1.5])
+    clean, delta = compensated_split(ce, entropy)
+    # delta = 5.6 / 3.2 = 1.75; CE / H = 0.2, 10, 0.5, 2
+    assert delta == pytest.approx(1.75)
+    assert clean.tolist() == [True, False, True, False]

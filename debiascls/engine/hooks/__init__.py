@@ -1,5 +1,6 @@
 from .bias_committee_hook import BiasCommitteeHook
 from .checkpoint_format_hook import CheckpointFormatHook
+from .denoising_hook import DenoisingHook
 from .linear_ramp_hook import LinearRampHook
 from .pgd_scoring_hook import PGDScoringHook
 from .per_sample_score_hook import PerSampleScoreHook
@@ -9,7 +10,7 @@ from .train_phase_hook import TrainPhaseHook
 from .visualization_hook import BiasVisualizationHook
 
 __all__ = [
-    'BiasCommitteeHook', 'CheckpointFormatHook', 'LinearRampHook',
+    'BiasCommitteeHook', 'CheckpointFormatHook', 'DenoisingHook', 'LinearRampHook',
     'PGDScoringHook', 'PerSampleScoreHook', 'PerSampleSyncCheckHook', 'RandomStateHook', 'TrainPhaseHook',
     'BiasVisualizationHook'
 ]

@@ -75,6 +75,9 @@ class BaseDebiasAlgorithm(BaseModel):
             {name: MODELS.build(cfg)
              for name, cfg in models.items()})
         self.per_sample: Optional[PerSampleState] = None
+        #: Training-set indices the algorithm may use (None: all); set by
+        #: DenoisingHook to PGD's D_clean.
+        self.train_pool: Optional[Sequence[int]] = None
         self._train_dataset: Any = None
         self._attached_hooks: set = set()
         self._hooks_checked = False
