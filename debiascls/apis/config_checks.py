@@ -16,7 +16,23 @@ from debiascls.utils import (ConfigError, check_config_keys,
 #: Top-level keys that fill the argument of the same name of every dataset
 #: that takes it and does not set it itself.
 SHARED_DATASET_KEYS = ('data_root', 'severity', 'rho', 'mnist_root',
-                       'data_seed')
+                       'data_seed', 'cifar_root', 'fashion_mnist_root',
+                       'label_noise', 'label_noise_seed')
+
+
+def accepts(cls: type, key: str) -> bool:
+    """Whether the dataset class takes ``key``: in its own signature or,
+    through ``**kwargs``, in a base class's (e.g. ``label_noise`` of
+    :class:`~debiascls.datasets.BaseBiasDataset`)."""
+    for klass in cls.__mro__:
+        if '__init__' not in vars(klass):
+            continue
+        params = inspect.signature(klass.__init__).parameters
+        if key in params:
+            return True
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return False
+    return False
 
 
 def dataset_configs(cfg: Config) -> Iterator[Tuple[str, dict]]:
@@ -45,8 +61,7 @@ def fill_shared_dataset_keys(cfg: Config) -> None:
             continue
         for _, dataset in dataset_configs(cfg):
             cls = DATASETS.get(dataset.get('type', ''))
-            if (cls is not None and key not in dataset
-                    and key in inspect.signature(cls).parameters):
+            if cls is not None and key not in dataset and accepts(cls, key):
                 dataset[key] = value
 
 

@@ -9,6 +9,9 @@ from debiascls.registry import DATASETS, TRANSFORMS
 
 #: ``bias_label`` of a sample whose bias attribute is not known.
 UNKNOWN_BIAS = -1
+#: Tag of the label-noise seed sequence (keeps it apart from other uses of
+#: the same seed).
+_NOISE_KEY = 0x4E4F4953
 
 
 class DatasetError(RuntimeError):
@@ -17,6 +20,22 @@ class DatasetError(RuntimeError):
     The message always names the offending path, key or value and says how to
     fix it.
     """
+
+
+def _check_label_noise(name: str, label_noise, seed) -> tuple:
+    """Validated ``(label_noise, label_noise_seed)``."""
+    if (isinstance(label_noise, bool)
+            or not isinstance(label_noise, (int, float, np.integer,
+                                            np.floating))
+            or not 0 <= float(label_noise) < 1):
+        raise ValueError(f'{name}: label_noise={label_noise!r} must be a '
+                         'fraction in [0, 1) (e.g. 0.1 flips 10 % of the '
+                         'train labels).')
+    if (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+            or seed < 0):
+        raise ValueError(f'{name}: label_noise_seed={seed!r} must be a '
+                         'non-negative integer.')
+    return float(label_noise), int(seed)
 
 
 @DATASETS.register_module()
@@ -45,6 +64,24 @@ class BaseBiasDataset(BaseDataset):
     explicitly bias-supervised methods may read ``bias_label``: the data
     preprocessor drops it from training batches (see
     :class:`debiascls.models.BiasDataPreprocessor`).
+
+    Label noise (PGD's noisy-label experiments, Table 2 and Appendix B.3):
+    with ``label_noise=r > 0`` on the **train** split, exactly
+    ``round(r * N)`` samples (halves rounded up), drawn uniformly at random
+    whatever their bias label, get a ``gt_label`` flipped uniformly to one
+    of the *other* classes; both draws come from ``label_noise_seed`` only,
+    so the noisy labels are the same on every run and rank. The flipped
+    ``gt_label`` is what training, samplers and metrics see; the original is
+    kept as ``clean_label`` in each data info (never packed into batches),
+    for analysis through :meth:`get_clean_labels` / :meth:`get_noisy_mask`.
+    ``bias_label`` is unchanged, so a flipped aligned sample usually counts
+    as conflicting. Valid and test splits are never noisy (the arguments
+    are ignored there, so a shared config value is harmless). The noise is
+    drawn on the full data list, before ``indices`` selects a subset.
+
+    Args:
+        label_noise: Fraction of train labels to flip, in [0, 1).
+        label_noise_seed: Seed of the flips (non-negative int).
     """
 
     METAINFO: dict = dict(classes=None, bias_attribute=None, bias_classes=None)
@@ -59,8 +96,12 @@ class BaseBiasDataset(BaseDataset):
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  serialize_data: bool = True,
                  max_refetch: int = 0,
+                 label_noise: float = 0.0,
+                 label_noise_seed: int = 0,
                  **kwargs) -> None:
         self.split = split
+        self.label_noise, self.label_noise_seed = _check_label_noise(
+            type(self).__name__, label_noise, label_noise_seed)
         if test_mode is None:
             test_mode = split != 'train'
         super().__init__(
@@ -93,6 +134,43 @@ class BaseBiasDataset(BaseDataset):
         super().full_init()
         self._labels_cache: Optional[Dict[str, np.ndarray]] = None
         self._validate()
+
+    def filter_data(self) -> List[dict]:
+        """mmengine's hook after :meth:`load_data_list`: flips train labels
+        when ``label_noise`` > 0 (see the class docstring)."""
+        data_list = super().filter_data()
+        if self.split == 'train' and self.label_noise > 0:
+            data_list = self._add_label_noise(data_list)
+        return data_list
+
+    def _add_label_noise(self, data_list: List[dict]) -> List[dict]:
+        name = type(self).__name__
+        num_classes = len(self.metainfo.get('classes') or ())
+        if num_classes < 2:
+            raise ValueError(
+                f'{name}: label_noise={self.label_noise} flips labels to '
+                'another class, which needs metainfo.classes with at least '
+                f'2 classes (got {num_classes}).')
+        n = len(data_list)
+        n_flip = int(np.floor(self.label_noise * n + 0.5 + 1e-9))
+        rng = np.random.default_rng(
+            np.random.SeedSequence([self.label_noise_seed, _NOISE_KEY]))
+        chosen = np.sort(rng.choice(n, size=n_flip, replace=False))
+        shift = rng.integers(1, num_classes, size=n_flip)
+        out = []
+        for info in data_list:
+            info = dict(info)
+            info['clean_label'] = int(info['gt_label'])
+            out.append(info)
+        for i, s in zip(chosen.tolist(), shift.tolist()):
+            clean = out[i]['clean_label']
+            if not 0 <= clean < num_classes:
+                raise DatasetError(
+                    f'{name} ({self.split} split): gt_label {clean} of sample '
+                    f'{i} is out of range [0, {num_classes}), so it cannot be '
+                    'flipped. Fix the label or metainfo.classes.')
+            out[i]['gt_label'] = (clean + s) % num_classes
+        return out
 
     def _validate(self) -> None:
         """Check the loaded data list; raise :class:`DatasetError` naming the
@@ -147,11 +225,13 @@ class BaseBiasDataset(BaseDataset):
             n = len(self)
             gt = np.empty(n, dtype=np.int64)
             bias = np.empty(n, dtype=np.int64)
+            clean = np.empty(n, dtype=np.int64)
             for i in range(n):
                 info = super().get_data_info(i)
                 gt[i] = info['gt_label']
                 bias[i] = info.get('bias_label', UNKNOWN_BIAS)
-            self._labels_cache = dict(gt=gt, bias=bias)
+                clean[i] = info.get('clean_label', gt[i])
+            self._labels_cache = dict(gt=gt, bias=bias, clean=clean)
         return self._labels_cache
 
     def get_gt_labels(self) -> np.ndarray:
@@ -165,6 +245,17 @@ class BaseBiasDataset(BaseDataset):
         not bias-supervised must not call it.
         """
         return self._labels()['bias']
+
+    def get_clean_labels(self) -> np.ndarray:
+        """Target labels before label noise, shape (N,) (equal to
+        :meth:`get_gt_labels` without noise). For analysis only: training
+        code must not read it."""
+        return self._labels()['clean']
+
+    def get_noisy_mask(self) -> np.ndarray:
+        """Boolean (N,) mask of the samples whose label was flipped. For
+        analysis only."""
+        return self.get_clean_labels() != self.get_gt_labels()
 
     def get_cat_ids(self, idx: int) -> List[int]:
         return [int(self.get_gt_labels()[idx])]

@@ -17,7 +17,8 @@ KNOWN_TOP_LEVEL_KEYS = {
     'data_root', 'dataset_type', 'severity', 'rho', 'train_pipeline',
     'test_pipeline', 'classifier', 'num_classes', 'gpu_ids', 'sync_bn',
     'find_unused_parameters', 'runner_type', 'compile', 'strategy',
-    'mnist_root', 'data_seed', 'data_preprocessor'
+    'mnist_root', 'data_seed', 'data_preprocessor', 'label_noise',
+    'label_noise_seed', 'cifar_root', 'fashion_mnist_root', 'custom_imports'
 }
 
 

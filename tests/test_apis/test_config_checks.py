@@ -62,3 +62,20 @@ def test_bad_configs_are_named_before_building(key, value, needles):
         check_before_build(cfg)
     for needle in needles:
         assert needle in str(info.value)
+
+
+def test_label_noise_reaches_datasets_through_their_kwargs():
+    from mmengine.config import Config
+
+    from debiascls.apis import prepare_config
+    cfg = Config(dict(
+        label_noise=0.1,
+        train_dataloader=dict(dataset=dict(type='BFFHQ', split='train')),
+        val_dataloader=dict(dataset=dict(type='SynthDigits', split='valid')),
+        test_dataloader=dict(dataset=dict(type='BaseBiasDataset'))))
+    prepare_config(cfg)
+    # BFFHQ and SynthDigits take it through **kwargs (BaseBiasDataset's
+    # argument; only the train split applies it).
+    assert cfg.train_dataloader.dataset.label_noise == 0.1
+    assert cfg.val_dataloader.dataset.label_noise == 0.1
+    assert cfg.test_dataloader.dataset.label_noise == 0.1

@@ -1,7 +1,8 @@
 """Generate the data sets of debiascls into their on-disk layouts.
 
 ``python tools/data/prepare_data.py DATASET [options]`` with DATASET one of
-``synthdigits``, ``cmnist``, ``biased_mnist``; ``sample-layout
+``synthdigits``, ``cmnist``, ``biased_mnist``, ``cifar10c``, ``pgd_cmnist``,
+``watermarked_mnist``; ``sample-layout
 {bffhq,dogs_and_cats,bar,waterbirds} --out DIR`` writes a small synthetic
 stand-in (not the data) in the layout of a real-world data set, for smoke
 runs before the real data is at hand.
@@ -24,9 +25,20 @@ from debiascls.datasets.color_bias import SEVERITY_RATIOS
 from debiascls.datasets.colored_mnist import (DEFAULT_COLOR_STD,
                                               colored_mnist_params,
                                               generate_colored_mnist)
+from debiascls.datasets.corrupted_cifar10 import (CIFAR10C_SEVERITIES,
+                                                  DEFAULT_LEVEL,
+                                                  DEFAULT_VALID_SIZE as
+                                                  CIFAR_VALID_SIZE,
+                                                  corruption_names,
+                                                  generate_corrupted_cifar10)
+from debiascls.datasets.corruptions import CORRUPTIONS
 from debiascls.datasets.generation import check_meta
 from debiascls.datasets.mnist_source import (DEFAULT_SPLIT_FRACTIONS,
                                              DEFAULT_VALID_SIZE, source_kind)
+from debiascls.datasets.pgd_colored_mnist import (PGD_COLOR_NOISE,
+                                                  PGD_SEVERITIES,
+                                                  PGD_SPLIT_FRACTIONS,
+                                                  generate_pgd_colored_mnist)
 from debiascls.datasets.sample_layouts import (MARKER, SAMPLE_DATASETS,
                                                write_sample_layout)
 from debiascls.datasets.synth_digits import (DEFAULT_TEST_PER_CELL,
@@ -37,6 +49,9 @@ from debiascls.datasets.synth_digits import (DEFAULT_TEST_PER_CELL,
                                              generate_synth_digits,
                                              synth_digits_dir)
 from debiascls.datasets.waterbirds import conflicting_count, severity_ratio
+from debiascls.datasets.watermarked_mnist import (WATERMARK_OFFSETS,
+                                                  fashion_source_kind,
+                                                  generate_watermarked_mnist)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -47,7 +62,9 @@ SOURCES = {
 }
 
 
-def _add_mnist_args(parser: argparse.ArgumentParser) -> None:
+def _add_mnist_args(parser: argparse.ArgumentParser,
+                    valid_size: bool = True,
+                    fractions=DEFAULT_SPLIT_FRACTIONS) -> None:
     parser.add_argument(
         '--mnist-root',
         default='data/mnist',
@@ -59,20 +76,21 @@ def _add_mnist_args(parser: argparse.ArgumentParser) -> None:
         action='store_true',
         help='fetch MNIST with torchvision into --mnist-root if missing '
         '(needs internet)')
-    parser.add_argument(
-        '--valid-size',
-        type=int,
-        default=DEFAULT_VALID_SIZE,
-        help='training digits held out as valid, full MNIST only '
-        '(default: %(default)s)')
+    if valid_size:
+        parser.add_argument(
+            '--valid-size',
+            type=int,
+            default=DEFAULT_VALID_SIZE,
+            help='training digits held out as valid, full MNIST only '
+            '(default: %(default)s)')
     parser.add_argument(
         '--split-fractions',
         type=float,
         nargs=3,
-        default=list(DEFAULT_SPLIT_FRACTIONS),
+        default=list(fractions),
         metavar=('TRAIN', 'VALID', 'TEST'),
         help='train/valid/test fractions of a t10k-only source (default: '
-        '0.7 0.1 0.2)')
+        f'{" ".join(f"{f:g}" for f in fractions)})')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -121,6 +139,73 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='colour-label correlation(s) of train/valid '
                    '(default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='generation seed')
+
+    p = sub.add_parser(
+        'cifar10c',
+        help='Corrupted CIFAR-10 (LfF protocol, DisEnt layout) from the '
+        'CIFAR-10 python batches')
+    p.add_argument(
+        '--cifar-root',
+        default='data/cifar10',
+        help='folder holding cifar-10-batches-py/ (data_batch_1..5, '
+        'test_batch), or that folder itself (default: %(default)s)')
+    p.add_argument('--download', action='store_true',
+                   help='fetch CIFAR-10 with torchvision into --cifar-root if '
+                   'missing (needs internet)')
+    p.add_argument('--out', default='data/cifar10c',
+                   help='data_root of the configs (default: %(default)s)')
+    p.add_argument('--severities', nargs='+',
+                   default=list(CIFAR10C_SEVERITIES),
+                   choices=list(CIFAR10C_SEVERITIES), metavar='SEVERITY',
+                   help=f'any of {", ".join(CIFAR10C_SEVERITIES)} '
+                   '(default: all)')
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument('--type', type=int, choices=(0, 1), default=0,
+                      help="LfF's corruption list: 0 = Snow .. Saturate, 1 = "
+                      'Gaussian Noise .. Original (default: %(default)s)')
+    kind.add_argument('--corruptions', nargs=10, metavar='NAME',
+                      choices=list(CORRUPTIONS),
+                      help='10 corruption names instead of --type (bias '
+                      f'label = position): {", ".join(CORRUPTIONS)}')
+    p.add_argument('--level', type=int, default=DEFAULT_LEVEL,
+                   choices=(1, 2, 3, 4, 5),
+                   help="corruption level; LfF's Severity{s} folders use "
+                   's + 1 (default: %(default)s = its published Severity4)')
+    p.add_argument('--seed', type=int, default=0, help='generation seed')
+    p.add_argument('--valid-size', type=int, default=CIFAR_VALID_SIZE,
+                   help='training images held out as valid (default: '
+                   '%(default)s)')
+
+    def add_pgd_args(p, default_out):
+        _add_mnist_args(p, valid_size=False,
+                        fractions=PGD_SPLIT_FRACTIONS)
+        p.add_argument('--out', default=default_out,
+                       help='data_root of the configs (default: %(default)s)')
+        p.add_argument('--severities', nargs='+',
+                       default=list(PGD_SEVERITIES),
+                       choices=list(PGD_SEVERITIES), metavar='SEVERITY',
+                       help=f'any of {", ".join(PGD_SEVERITIES)} (minority '
+                       'ratio; default: all)')
+        p.add_argument('--seed', type=int, default=0, help='generation seed')
+
+    p = sub.add_parser('pgd_cmnist', help="PGD's Colored MNIST")
+    add_pgd_args(p, 'data/pgd_cmnist')
+    p.add_argument('--color-noise', type=float, default=PGD_COLOR_NOISE,
+                   help='std of the per-sample colour deviation (default: '
+                   "%(default)s, PGD's code)")
+
+    p = sub.add_parser('watermarked_mnist',
+                       help="PGD's Watermarked MNIST (MNIST + Fashion-MNIST)")
+    add_pgd_args(p, 'data/watermarked_mnist')
+    p.add_argument(
+        '--fashion-mnist-root',
+        default='data/fashion_mnist',
+        help='folder with the Fashion-MNIST IDX files (same names as '
+        "MNIST's; also looked up in FashionMNIST/raw below it) "
+        '(default: %(default)s)')
+    p.add_argument('--max-offset', type=int, default=WATERMARK_OFFSETS[0],
+                   help='α, the largest watermark offset in pixels (PGD: 8 '
+                   'or 16; default: %(default)s)')
 
     p = sub.add_parser(
         'sample-layout',
@@ -211,6 +296,55 @@ def run_biased_mnist(args) -> None:
             print(f'          {split}: {_counts(counts)}')
 
 
+def run_cifar10c(args) -> None:
+    names = corruption_names(args.corruptions or args.type)
+    kind = (f'type {args.type}' if not args.corruptions else 'corruptions')
+    print(f'Corrupted CIFAR-10, {kind} ({", ".join(names)}), level '
+          f'{args.level}, seed {args.seed}, into {args.out}')
+    written = generate_corrupted_cifar10(
+        args.out, args.cifar_root, args.severities,
+        corruption_type=list(names), level=args.level, seed=args.seed,
+        valid_size=args.valid_size, download=args.download,
+        needed_by='prepare_data.py cifar10c')
+    if written:
+        print(f'  source  CIFAR-10 python batches in {args.cifar_root}')
+    _report_folders(written, [os.path.join(args.out, s)
+                              for s in args.severities]
+                    + [os.path.join(args.out, 'test')])
+
+
+def run_pgd_cmnist(args) -> None:
+    print(f"PGD's Colored MNIST, seed {args.seed}, colour noise std "
+          f'{args.color_noise:g}, into {args.out}')
+    written = generate_pgd_colored_mnist(
+        args.out, args.mnist_root, args.severities, seed=args.seed,
+        color_noise=args.color_noise, split_fractions=args.split_fractions,
+        download=args.download, needed_by='prepare_data.py pgd_cmnist')
+    if written:
+        print(f'  source  {_source(args.mnist_root)}')
+    _report_folders(written, [os.path.join(args.out, s)
+                              for s in args.severities]
+                    + [os.path.join(args.out, 'test')])
+
+
+def run_watermarked_mnist(args) -> None:
+    print(f"PGD's Watermarked MNIST, seed {args.seed}, max offset "
+          f'{args.max_offset}, into {args.out}')
+    written = generate_watermarked_mnist(
+        args.out, args.mnist_root, args.fashion_mnist_root, args.severities,
+        seed=args.seed, max_offset=args.max_offset,
+        split_fractions=args.split_fractions, download=args.download,
+        needed_by='prepare_data.py watermarked_mnist')
+    if written:
+        fashion = SOURCES.get(fashion_source_kind(args.fashion_mnist_root),
+                              'no files').replace('MNIST', 'Fashion-MNIST')
+        print(f'  source  {_source(args.mnist_root)}')
+        print(f'  source  {fashion} in {args.fashion_mnist_root}')
+    _report_folders(written, [os.path.join(args.out, s)
+                              for s in args.severities]
+                    + [os.path.join(args.out, 'test')])
+
+
 def _method_config(name: str):
     """A shipped method config of data set ``name`` at 1pct (IE first)."""
     for method in ('ie', 'vanilla', 'lff', 'lff_be'):
@@ -262,7 +396,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
     runner = {'synthdigits': run_synthdigits, 'cmnist': run_cmnist,
-              'biased_mnist': run_biased_mnist,
+              'biased_mnist': run_biased_mnist, 'cifar10c': run_cifar10c,
+              'pgd_cmnist': run_pgd_cmnist,
+              'watermarked_mnist': run_watermarked_mnist,
               'sample-layout': run_sample_layout}[args.dataset]
     try:
         runner(args)
