@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/models/resnet20_cifar.py', '../_base_/methods/lff.py',
+    '../_base_/datasets/cifar10c.py', '../_base_/schedules/adam_cifar10c.py',
+    '../_base_/default_runtime.py'
+]
+severity = '2pct'

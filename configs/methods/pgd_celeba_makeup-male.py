@@ -1,0 +1,11 @@
+_base_ = [
+    '../_base_/models/resnet18_pretrained.py',
+    '../_base_/methods/pgd.py',
+    '../_base_/datasets/celeba.py',
+    '../_base_/schedules/sgd_pgd_celeba_2stage.py',
+    '../_base_/default_runtime.py'
+]
+# CelebA, target Heavy_Makeup, bias Male (PGD's setting, the dataset
+# config's default).
+# K = 500 on the real-world sets (PGD Table 4)
+model = dict(num_dims=500)

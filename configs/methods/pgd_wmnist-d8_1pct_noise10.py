@@ -1,0 +1,3 @@
+# PGD Table 2: 10 % of the training labels flipped (seeded).
+_base_ = ['./pgd_wmnist-d8_1pct.py']
+label_noise = 0.1

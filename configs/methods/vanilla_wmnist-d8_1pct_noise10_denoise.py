@@ -1,0 +1,5 @@
+# PGD Table 2, with its de-noising module in front: a noise model trained
+# with CE for one stage (100 epochs) keeps D_clean; training uses D_clean.
+_base_ = ['./vanilla_wmnist-d8_1pct_noise10.py']
+_stage = 100 * 211
+custom_hooks = [dict(type='DenoisingHook', num_iters=_stage)]
