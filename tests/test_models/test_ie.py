@@ -164,21 +164,32 @@ def test_guided_losses_by_hand():
                                torch.tensor([1.0]), torch.tensor([4]))[0] == {}
 
 
-def test_guidance_target_is_detached_and_cls_loss_reaches_z():
-    model = _hand_model()
-    z, z_bn, _, labels = _pair()
-    z.requires_grad_()
-    model.per_sample.assign('bn_score', torch.tensor([0]),
-                            torch.tensor([1.0]))
-    losses, _ = model.guided_losses(z, z_bn, model.models['debiased'].head(
-        z_bn), labels, torch.tensor([1.0]), torch.tensor([0]))
-    grad_sim, = torch.autograd.grad(losses['loss_guide_sim'], z,
-                                    retain_graph=True)
-    # d/dz ||GAP(z) - sg(GAP(g))||_1 is sign(.)/(h w) per channel at every
-    # position: nonzero only through GAP(z), identical at both positions.
-    assert torch.allclose(grad_sim[..., 0], grad_sim[..., 1])
-    grad_cls, = torch.autograd.grad(losses['loss_guide_cls'], z)
-    assert grad_cls.abs().sum() > 0
+def test_guide_sim_gradient_with_and_without_a_detached_target():
+    z, z_bn, _, labels = _pair()  # IE = (1, 4) at the two positions
+
+    def grads(detach):
+        model = _hand_model(detach_guidance_target=detach)
+        model.per_sample.assign('bn_score', torch.tensor([0]),
+                                torch.tensor([1.0]))
+        feats = z.clone().requires_grad_()
+        losses, _ = model.guided_losses(
+            feats, z_bn, model.models['debiased'].head(z_bn), labels,
+            torch.tensor([1.0]), torch.tensor([0]))
+        sim, = torch.autograd.grad(losses['loss_guide_sim'], feats,
+                                   retain_graph=True)
+        cls, = torch.autograd.grad(losses['loss_guide_cls'], feats)
+        return sim, cls
+
+    # As written (default): d/dz |GAP(z) - GAP(z * IE)| acts only where
+    # IE != 1: position 0 (IE = 1) gets no gradient, position 1 (IE = 4)
+    # does: 0.1 * sign(.) * (1 - 4) / 2 per channel.
+    sim, cls = grads(detach=False)
+    assert torch.all(sim[..., 0] == 0)
+    assert torch.allclose(sim[0, :, 0, 1], torch.tensor([0.0, 0.15]))
+    assert cls.abs().sum() > 0
+    # Detached target: GAP(z) is pulled up uniformly at every position.
+    sim, _ = grads(detach=True)
+    assert torch.allclose(sim[..., 0], sim[..., 1])
 
 
 def test_bad_arguments_are_named():

@@ -3,7 +3,7 @@
 # defaults and their sensitivity: docs/methods/ie.md).
 model = dict(
     type='IE', q=0.7, ema_alpha=0.7, t1=1000, t2=10000, alpha_l=0.3,
-    alpha_s=0.1, tau=2.0, lambda_sim=0.1)
+    alpha_s=0.1, tau=2.0, lambda_sim=0.1, detach_guidance_target=False)
 custom_hooks = [
     # D^A and D_cand^BN from the committee of early-stopped biased models.
     dict(type='BiasCommitteeHook', num_models=5, num_iters=1000,

@@ -107,11 +107,13 @@ class IE(LfF):
       the raw loss, as LfF's EMA does;
     - ``tau`` (2: with tau = 1, c * r <= 2c, so only positions with
       c > 0.5 could ever be enhanced);
-    - what is detached: IE(z) (always: it is a weight map computed from
-      max-normalised scores) and, with ``detach_guidance_target``, the
-      target GAP(g(z)) of L_guide_sim (so that Eq. 9 pulls GAP(z) *towards*
-      the enhanced features instead of shrinking the enhanced positions);
-      L_guide_cls back-propagates through g(z) into z and f_cls;
+    - what is detached: IE(z) (always: a weight map computed from
+      max-normalised scores and an argmax); Eqs. 9-10 back-propagate
+      through both z and g(z) = z * IE(z), as written.
+      ``detach_guidance_target=True`` detaches GAP(g(z)) in Eq. 9 instead
+      (pulling GAP(z) towards the enhanced features); on SynthDigits that
+      makes every position grow with its own target and the loss run away
+      (see docs/methods/ie.md);
     - per-sample pairs (one x^BN per x) and the batch mean over paired
       samples for L_guide and L_BN; a sample whose class has no member in
       D^BN_t gets no pair (``empty_bn='skip'``, counted in the log) or one
@@ -136,7 +138,7 @@ class IE(LfF):
         use_guide_loss: Include L_guide (False: Table 3, row 4).
         use_bn_loss: Include L_BN (False: Table 3, row 5).
         empty_bn: 'skip' or 'candidate', see above.
-        detach_guidance_target: See above.
+        detach_guidance_target: Detach GAP(g(z)) in Eq. 9 (see above).
         cam: 'closed_form' or 'autograd'.
     """
 
@@ -159,7 +161,7 @@ class IE(LfF):
                  use_guide_loss: bool = True,
                  use_bn_loss: bool = True,
                  empty_bn: str = 'skip',
-                 detach_guidance_target: bool = True,
+                 detach_guidance_target: bool = False,
                  cam: str = 'closed_form',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:

@@ -1,0 +1,98 @@
+"""Per-sample gradients: torch.func against one backward pass per sample.
+
+Times :func:`debiascls.models.utils.per_sample_grad.per_sample_ce_grads`
+(``vmap`` over ``grad``, in chunks) and the loop of single-sample backward
+passes of the official PGD code on the same model, weights and batches, in
+interleaved rounds of one run, and checks that the two agree.
+
+Usage::
+
+    python benchmarks/per_sample_grads.py [--model pgd_convnet1]
+        [--batch-size 256] [--batches 4] [--rounds 3]
+        [--out work_dirs/benchmarks/per_sample_grads.json]
+
+Models: ``pgd_convnet1`` (PGD's Simple ConvNet-1 on 3x28x28, what PGD scores
+on the MNIST variants), ``convnet_digits`` (our SynthDigits ConvNet),
+``resnet18`` (3x224x224; slow on a CPU).
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+import sys
+import time
+
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.models import ImageClassifier  # noqa: E402
+from debiascls.models.utils.per_sample_grad import (  # noqa: E402
+    per_sample_ce_grads, per_sample_ce_grads_loop)
+
+MODELS = {
+    'pgd_convnet1': (dict(type='PGDConvNet'), 28),
+    'convnet_digits': (dict(type='ConvNet', channels=(8, 16, 32)), 28),
+    'resnet18': (dict(type='ResNet18'), 224),
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--model', default='pgd_convnet1', choices=MODELS)
+    parser.add_argument('--batch-size', type=int, default=256)
+    parser.add_argument('--chunk-size', type=int, default=64)
+    parser.add_argument('--batches', type=int, default=4)
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--out',
+                        default='work_dirs/benchmarks/per_sample_grads.json')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.manual_seed(0)
+    backbone, size = MODELS[args.model]
+    model = ImageClassifier(
+        backbone=backbone, head=dict(type='GAPLinearHead',
+                                     num_classes=10)).eval()
+    batches = [(torch.randn(args.batch_size, 3, size, size),
+                torch.randint(0, 10, (args.batch_size, )))
+               for _ in range(args.batches)]
+    per_sample_ce_grads(model, *batches[0], chunk_size=args.chunk_size)
+    times = dict(vmap=[], loop=[])
+    max_diff = 0.0
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        fast = [per_sample_ce_grads(model, x, y, chunk_size=args.chunk_size)
+                for x, y in batches]
+        times['vmap'].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        slow = [per_sample_ce_grads_loop(model, x, y) for x, y in batches]
+        times['loop'].append(time.perf_counter() - start)
+        max_diff = max(max_diff, max(float((a - b).abs().max())
+                                     for a, b in zip(fast, slow)))
+    n = args.batch_size * args.batches
+    median = {k: statistics.median(v) for k, v in times.items()}
+    dims = fast[0].shape[1]
+    print(f'{args.model}: {n} samples x {dims} parameters, '
+          f'{torch.get_num_threads()} threads, median of {args.rounds} '
+          'rounds')
+    print(f'  torch.func (vmap over grad, chunks of {args.chunk_size}): '
+          f'{1000 * median["vmap"] / n:.2f} ms / sample')
+    print(f'  loop of single-sample backward passes: '
+          f'{1000 * median["loop"] / n:.2f} ms / sample')
+    print(f'  speed-up {median["loop"] / median["vmap"]:.1f}x; largest '
+          f'difference {max_diff:.2e}')
+    atomic_write_text(json.dumps(dict(
+        model=args.model, samples=n, dims=dims,
+        threads=torch.get_num_threads(), seconds=times, median=median,
+        speedup=median['loop'] / median['vmap'], max_abs_diff=max_diff),
+        indent=1), args.out)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
