@@ -57,6 +57,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', default=[])
     parser.add_argument('--tag', default='',
                         help='suffix of the run folders (e.g. a sweep value)')
+    parser.add_argument(
+        '--model-base',
+        help='train every method with this classifier (a file of '
+        'configs/_base_/models/, e.g. mlp_cmnist) instead of its own; '
+        'method keys that name layers are kept (see --cfg-options)')
     return parser.parse_args(argv)
 
 
@@ -94,6 +99,24 @@ def train(config: str, work_dir: str, seed: int, options: List[str]) -> float:
     if proc.returncode != 0:
         raise SystemExit(f'{" ".join(cmd)} failed; see {work_dir}/stdout.log')
     return time.perf_counter() - start
+
+
+def with_model_base(config: str, model_base: str, work_dir: str) -> str:
+    """A leaf config inheriting ``config`` with the classifier and data
+    preprocessor of ``configs/_base_/models/<model_base>.py``."""
+    from mmengine.config import Config
+    base = Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'models', model_base + '.py'))
+    lines = [f'_base_ = [{config!r}]',
+             f'classifier = {base.classifier.to_dict()!r}']
+    if base.get('data_preprocessor') is not None:
+        lines.append(
+            f'data_preprocessor = {base.data_preprocessor.to_dict()!r}')
+    os.makedirs(work_dir, exist_ok=True)
+    leaf = osp.join(work_dir, osp.basename(config))
+    with open(leaf, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return leaf
 
 
 def max_iters_of(config: str, options: List[str]) -> int:
@@ -146,15 +169,20 @@ def main(argv=None) -> int:
             work_dir = osp.join(args.work_dir, setting + args.tag, method,
                                 f'seed{seed}')
             wall = None
+            run_config = config
+            if args.model_base:
+                run_config = with_model_base(
+                    config, args.model_base,
+                    osp.join(args.work_dir, setting + args.tag, 'configs'))
             if not finished(work_dir, max_iters):
-                wall = train(config, work_dir, seed, method_opts)
+                wall = train(run_config, work_dir, seed, method_opts)
             records = list(read_results(osp.join(work_dir, RESULTS_FILE)))
             entry = dict(method=method, seed=seed, work_dir=work_dir,
                          wall_s=wall, options=method_opts,
                          rules={r: select(records, r) for r in rules})
             if method in ('lff_be', 'ie'):
                 entry['bias_detection'] = bias_detection(
-                    config, work_dir, method_opts)
+                    run_config, work_dir, method_opts)
             runs[f'{method}/seed{seed}'] = entry
             test = entry['rules']['last']['splits']['test']
             print(f'{method} seed {seed}: test {args.metric} (last) '

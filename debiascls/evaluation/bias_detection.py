@@ -77,3 +77,24 @@ def ie_table2(candidate: np.ndarray, bn: np.ndarray,
         excluded_conflicting=int((excluded & conflicting).sum()),
         bn_aligned_pct=stats['aligned_recall'],
         bn_conflicting_pct=stats['conflicting_recall'])
+
+
+def denoising_stats(clean: np.ndarray, noisy: np.ndarray,
+                    conflicting: np.ndarray) -> Dict[str, Dict[str, int]]:
+    """What a de-noising step kept (PGD Table 16): for the clean-label
+    bias-aligned samples, the clean-label bias-conflicting (minority)
+    samples and the noisy-label samples, how many there are and how many
+    D_clean kept.
+
+    Args:
+        clean: (N,) mask of D_clean.
+        noisy: (N,) mask of the samples whose label was flipped.
+        conflicting: (N,) bias-conflicting mask w.r.t. the *clean* labels.
+    """
+    groups = dict(clean_aligned=~noisy & ~conflicting,
+                  clean_conflicting=~noisy & conflicting,
+                  noisy=noisy)
+    return {
+        name: dict(total=int(mask.sum()), kept=int((mask & clean).sum()))
+        for name, mask in groups.items()
+    }

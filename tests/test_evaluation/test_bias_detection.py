@@ -37,3 +37,14 @@ def test_detection_stats_and_table2_by_hand():
     # D^BN keeps aligned {1} of 3 and conflicting {4} of 2
     assert np.isclose(t2['bn_aligned_pct'], 100 / 3)
     assert t2['bn_conflicting_pct'] == 50
+
+
+def test_denoising_stats_by_hand():
+    from debiascls.evaluation.bias_detection import denoising_stats
+    clean = np.array([1, 1, 0, 1, 0, 0], bool)
+    noisy = np.array([0, 0, 0, 0, 1, 1], bool)
+    conflicting = np.array([0, 0, 0, 1, 1, 0], bool)
+    stats = denoising_stats(clean, noisy, conflicting)
+    assert stats == dict(clean_aligned=dict(total=3, kept=2),
+                         clean_conflicting=dict(total=1, kept=1),
+                         noisy=dict(total=2, kept=0))
