@@ -9,8 +9,7 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.001, momentum=0.3, weight_decay=0.0005))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=False, milestones=[int(f * _stage) for f in (0.4, 0.6, 0.8)],
-         gamma=0.1)
+    dict(type='StageMultiStepLR', milestones=(0.4, 0.6, 0.8), gamma=0.1)
 ]
 train_cfg = dict(
     type='DebiasIterBasedTrainLoop', max_iters=_stage, val_interval=5 * _epoch)

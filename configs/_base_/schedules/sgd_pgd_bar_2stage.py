@@ -9,16 +9,18 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.001, momentum=0.3, weight_decay=0.0005))
 # PGD trains f_b for one stage, then f_d for another of the same length
-# (model.bias_iters = 0.5); each model's lr decays within its own stage
-# (milestones count from the scheduler's `begin`).
+# (model.bias_iters = 0.5); each model's lr decays at fractions of its own
+# stage (StageMultiStepLR follows max_iters).
 param_scheduler = dict(
     biased=[
-        dict(type='MultiStepLR', by_epoch=False, end=_stage,
-             milestones=[int(f * _stage) for f in (0.4, 0.6, 0.8)], gamma=0.1)
+        dict(type='StageMultiStepLR', stage=(0, 0.5),
+             milestones=(0.4, 0.6, 0.8),
+             gamma=0.1)
     ],
     debiased=[
-        dict(type='MultiStepLR', by_epoch=False, begin=_stage,
-             milestones=[int(f * _stage) for f in (0.4, 0.6, 0.8)], gamma=0.1)
+        dict(type='StageMultiStepLR', stage=(0.5, 1),
+             milestones=(0.4, 0.6, 0.8),
+             gamma=0.1)
     ])
 train_cfg = dict(
     type='DebiasIterBasedTrainLoop', max_iters=2 * _stage,

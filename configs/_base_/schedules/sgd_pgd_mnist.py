@@ -10,8 +10,7 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.8, weight_decay=0.001))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=False, milestones=[int(f * _stage) for f in (0.2, 0.4, 0.6, 0.8)],
-         gamma=0.001)
+    dict(type='StageMultiStepLR', milestones=(0.2, 0.4, 0.6, 0.8), gamma=0.001)
 ]
 train_cfg = dict(
     type='DebiasIterBasedTrainLoop', max_iters=_stage, val_interval=5 * _epoch)

@@ -1,0 +1,3 @@
+from .stage_multistep_lr import StageMultiStepLR
+
+__all__ = ['StageMultiStepLR']
