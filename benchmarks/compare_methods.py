@@ -135,8 +135,12 @@ def bias_detection(config: str, work_dir: str,
     cmd = [sys.executable, osp.join(REPO, 'tools', 'analysis',
                                     'bias_detection.py'), config, checkpoint,
            '--json', out]
+    denoising = osp.join(work_dir, 'denoising.npz')
+    if osp.isfile(denoising):
+        cmd += ['--denoising', denoising]
     data_opts = [o for o in options if o.split('=')[0] in (
-        'data_root', 'mnist_root', 'severity')]
+        'data_root', 'mnist_root', 'severity', 'label_noise',
+        'label_noise_seed')]
     if data_opts:
         cmd += ['--cfg-options', *data_opts]
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True)
@@ -180,7 +184,7 @@ def main(argv=None) -> int:
             entry = dict(method=method, seed=seed, work_dir=work_dir,
                          wall_s=wall, options=method_opts,
                          rules={r: select(records, r) for r in rules})
-            if method in ('lff_be', 'ie'):
+            if method in ('lff_be', 'ie') or 'denoise' in method:
                 entry['bias_detection'] = bias_detection(
                     run_config, work_dir, method_opts)
             runs[f'{method}/seed{seed}'] = entry
@@ -222,6 +226,10 @@ def main(argv=None) -> int:
                       f"{s['conflicting_fraction']:.2f}, "
                       f"{s['conflicting_recall']:.2f}, "
                       f"{s['aligned_recall']:.2f}")
+            if 'denoising' in result:
+                print(f'  {key} de-noising kept / total: ' + ', '.join(
+                    f"{k} {v['kept']} / {v['total']}"
+                    for k, v in result['denoising'].items()))
     out = args.out or osp.join(args.work_dir, f'{setting}{args.tag}.json')
     atomic_write_text(json.dumps(dict(
         setting=setting, seeds=args.seeds, metric=args.metric,

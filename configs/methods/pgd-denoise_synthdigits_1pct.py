@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/models/convnet_digits.py', '../_base_/methods/pgd_denoise.py',
+    '../_base_/datasets/synthdigits_pgd_augment.py',
+    '../_base_/schedules/adam_synthdigits.py', '../_base_/default_runtime.py'
+]
+severity = '1pct'
