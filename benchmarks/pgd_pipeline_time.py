@@ -1,0 +1,129 @@
+"""Wall time of PGD's whole pipeline relative to Vanilla, in one run.
+
+PGD trains ``f_b`` (step 1), scores every training sample with per-sample
+gradients (step 2), then trains ``f_d`` (step 3). This script times, through
+``tools/train.py`` on the same data:
+
+- Vanilla for ``--iters`` iterations;
+- PGD with each stage as long as Vanilla's training (``2 x iters``; the
+  paper's protocol, "the same epochs" per model: its Table 14 reports 3.1x);
+- PGD within Vanilla's budget (``iters``, the two stages halving it; how our
+  comparisons run it),
+
+and prints the ratios, the time of step 2 (from PGD's log) and writes a JSON
+file. Evaluation is switched off so that only training is timed.
+
+Usage::
+
+    python benchmarks/pgd_pipeline_time.py --mnist-root ../shared/data/mnist
+        [--iters 2000] [--model-base mlp_cmnist]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--dataset', default='cmnist')
+    parser.add_argument('--severity', default='1pct')
+    parser.add_argument('--iters', type=int, default=2000)
+    parser.add_argument('--mnist-root')
+    parser.add_argument('--model-base', default='mlp_cmnist',
+                        help='a file of configs/_base_/models/ (all runs)')
+    parser.add_argument('--work-dir', default='work_dirs/benchmarks/pgd_time')
+    parser.add_argument('--out',
+                        default='work_dirs/benchmarks/pgd_pipeline_time.json')
+    return parser.parse_args(argv)
+
+
+def leaf(config: str, model_base: str, work_dir: str) -> str:
+    from mmengine.config import Config
+    base = Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'models', model_base + '.py'))
+    lines = [f'_base_ = [{config!r}]',
+             f'classifier = {base.classifier.to_dict()!r}']
+    if base.get('data_preprocessor') is not None:
+        lines.append(
+            f'data_preprocessor = {base.data_preprocessor.to_dict()!r}')
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, osp.basename(config))
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return path
+
+
+def run(config: str, work_dir: str, options) -> float:
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
+           '--work-dir', work_dir, '--no-validate', '--cfg-options',
+           *options]
+    start = time.perf_counter()
+    with open(osp.join(work_dir, 'stdout.log'), 'w') as log:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=log,
+                              stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise SystemExit(f'{" ".join(cmd)} failed; see {work_dir}')
+    return time.perf_counter() - start
+
+
+def scoring_seconds(work_dir: str) -> float:
+    """Seconds between the scoring hook's first and last log lines."""
+    stamps = []
+    with open(osp.join(work_dir, 'stdout.log')) as f:
+        for line in f:
+            if 'PGDScoringHook:' in line:
+                m = re.search(r'(\d\d):(\d\d):(\d\d)', line)
+                h, mi, s = map(int, m.groups())
+                stamps.append(3600 * h + 60 * mi + s)
+    return float(stamps[-1] - stamps[0]) if len(stamps) >= 2 else float('nan')
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    common = ['default_hooks.checkpoint.interval=100000',
+              'default_hooks.logger.interval=500']
+    if args.mnist_root:
+        common.append(f'mnist_root={osp.abspath(args.mnist_root)}')
+    runs = {
+        'vanilla': ('vanilla', args.iters),
+        'pgd (each stage = Vanilla)': ('pgd', 2 * args.iters),
+        'pgd (same budget)': ('pgd', args.iters),
+    }
+    walls, scoring = {}, {}
+    for name, (method, iters) in runs.items():
+        config = osp.join(REPO, 'configs', 'methods',
+                          f'{method}_{args.dataset}_{args.severity}.py')
+        work_dir = osp.join(args.work_dir, name.replace(' ', '_').replace(
+            '(', '').replace(')', '').replace('=', ''))
+        config = leaf(config, args.model_base, work_dir)
+        walls[name] = run(config, work_dir,
+                          common + [f'train_cfg.max_iters={iters}'])
+        if method == 'pgd':
+            scoring[name] = scoring_seconds(work_dir)
+    base = walls['vanilla']
+    print(f'{args.dataset} {args.severity}, {args.model_base}, Vanilla '
+          f'{args.iters} iterations (wall time of tools/train.py, no '
+          'evaluation):')
+    for name, wall in walls.items():
+        extra = (f', of which step 2 (scoring) {scoring[name]:.0f} s'
+                 if name in scoring else '')
+        print(f'  {name}: {wall:.0f} s, {wall / base:.2f}x Vanilla{extra}')
+    atomic_write_text(json.dumps(dict(
+        dataset=args.dataset, severity=args.severity, iters=args.iters,
+        model_base=args.model_base, wall_s=walls, scoring_s=scoring,
+        ratio={k: v / base for k, v in walls.items()}), indent=1), args.out)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
