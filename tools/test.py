@@ -14,7 +14,8 @@ from mmengine.config import Config, DictAction
 from debiascls.apis import check_before_build, prepare_config, run_tool
 from debiascls.engine.results import last_evaluation_summary
 from debiascls.registry import RUNNERS
-from debiascls.utils import init_cpu_process_group_if_needed
+from debiascls.utils import (destroy_process_group_if_initialized,
+                             init_cpu_process_group_if_needed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -96,6 +97,7 @@ def main(argv=None) -> dict:
     summary = last_evaluation_summary(runner.work_dir)
     if summary is not None and runner.rank == 0:
         runner.logger.info(summary)
+    destroy_process_group_if_initialized()
     return metrics
 
 

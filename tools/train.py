@@ -13,7 +13,9 @@ from mmengine.config import Config, DictAction
 from debiascls.apis import check_before_build, prepare_config, run_tool
 from debiascls.engine.results import last_evaluation_summary
 from debiascls.registry import RUNNERS
-from debiascls.utils import ConfigError, init_cpu_process_group_if_needed
+from debiascls.utils import (ConfigError,
+                             destroy_process_group_if_initialized,
+                             init_cpu_process_group_if_needed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -123,6 +125,7 @@ def main(argv=None) -> None:
     summary = last_evaluation_summary(runner.work_dir)
     if summary is not None and runner.rank == 0:
         runner.logger.info(summary)
+    destroy_process_group_if_initialized()
 
 
 if __name__ == '__main__':

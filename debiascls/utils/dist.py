@@ -33,3 +33,13 @@ def init_cpu_process_group_if_needed(cfg) -> None:
                 'start the job with tools/dist_train.sh (torchrun).')
     use_gloo(cfg)
     torch_dist.init_process_group(backend='gloo')
+
+
+def destroy_process_group_if_initialized() -> None:
+    """Tear the process group down once the job is done (mmengine never
+    does): after a barrier, so no rank exits while another still talks to
+    it; otherwise gloo's threads can outlive the interpreter and abort the
+    process ("terminate called without an active exception", exit -6)."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
