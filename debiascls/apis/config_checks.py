@@ -17,7 +17,14 @@ from debiascls.utils import (ConfigError, check_config_keys,
 #: that takes it and does not set it itself.
 SHARED_DATASET_KEYS = ('data_root', 'severity', 'rho', 'mnist_root',
                        'data_seed', 'cifar_root', 'fashion_mnist_root',
-                       'label_noise', 'label_noise_seed')
+                       'label_noise', 'label_noise_seed', 'imagenet_a_root',
+                       'imagenet_c_root', 'valid_fraction',
+                       'mimetics_root')
+#: Top-level keys that switch an optional evaluation split on: an
+#: ``extra_splits`` entry whose dataset takes one of them is left out while
+#: neither the entry nor the top level sets it (``imagenet_c_root = None``
+#: drops the ImageNet-C split of the 9-class ImageNet configs).
+OPTIONAL_SPLIT_KEYS = ('imagenet_a_root', 'imagenet_c_root')
 
 
 def accepts(cls: type, key: str) -> bool:
@@ -65,11 +72,31 @@ def fill_shared_dataset_keys(cfg: Config) -> None:
                 dataset[key] = value
 
 
+def drop_unset_optional_splits(cfg: Config) -> None:
+    """Remove the ``extra_splits`` of ``val_cfg`` / ``test_cfg`` whose
+    dataset takes a key of :data:`OPTIONAL_SPLIT_KEYS` that is None both in
+    the dataset config and at the top level."""
+    for loop in ('val_cfg', 'test_cfg'):
+        extra = (cfg.get(loop) or {}).get('extra_splits') or {}
+        for name in list(extra):
+            loader = extra[name]
+            dataset = loader.get('dataset') if isinstance(loader,
+                                                          dict) else None
+            if not isinstance(dataset, dict):
+                continue
+            cls = DATASETS.get(dataset.get('type', ''))
+            if cls is not None and any(
+                    accepts(cls, key) and dataset.get(key) is None
+                    and cfg.get(key) is None for key in OPTIONAL_SPLIT_KEYS):
+                del extra[name]
+
+
 def fill_classifier(cfg: Config) -> None:
     """Give the algorithm the top-level ``classifier`` (set by a config in
-    ``configs/_base_/models/``) unless ``model.classifier`` is set, and its
-    head the top-level ``num_classes`` (set by a dataset config) unless the
-    head sets it.
+    ``configs/_base_/models/``) unless ``model.classifier`` is set, the
+    top-level ``biased_classifiers`` (ReBias's set G of biased-by-design
+    models) to algorithms that take them, and every head the top-level
+    ``num_classes`` (set by a dataset config) unless the head sets it.
 
     So a method config (``configs/_base_/methods/``) says only
     ``model = dict(type='IE', ...)``, and any backbone and data set combine
@@ -81,9 +108,19 @@ def fill_classifier(cfg: Config) -> None:
     classifier = cfg.get('classifier')
     if classifier is not None and 'classifier' not in model:
         model['classifier'] = copy.deepcopy(classifier)
+    biased = cfg.get('biased_classifiers')
+    algorithm = MODELS.get(model.get('type', '')) if isinstance(
+        model.get('type'), str) else None
+    if (biased is not None and 'biased_classifiers' not in model
+            and algorithm is not None
+            and accepts(algorithm, 'biased_classifiers')):
+        model['biased_classifiers'] = copy.deepcopy(biased)
     num_classes = cfg.get('num_classes')
-    for key in ('classifier', 'biased_classifier'):
-        head = (model.get(key) or {}).get('head')
+    classifiers = [model.get('classifier'), model.get('biased_classifier')]
+    extra = model.get('biased_classifiers')
+    classifiers += extra if isinstance(extra, (list, tuple)) else [extra]
+    for classifier_cfg in classifiers:
+        head = (classifier_cfg or {}).get('head')
         if (isinstance(head, dict) and num_classes is not None
                 and 'num_classes' not in head):
             head['num_classes'] = num_classes
@@ -91,11 +128,14 @@ def fill_classifier(cfg: Config) -> None:
 
 def prepare_config(cfg: Config) -> Config:
     """Register debiascls's modules and adapt the config: shared dataset
-    keys are filled in (:func:`fill_shared_dataset_keys`), the algorithm
-    gets the top-level classifier (:func:`fill_classifier`) and, without
+    keys are filled in (:func:`fill_shared_dataset_keys`), optional extra
+    splits whose root is None are dropped
+    (:func:`drop_unset_optional_splits`), the algorithm gets the top-level
+    classifier (:func:`fill_classifier`) and, without
     CUDA, distributed runs use the gloo backend."""
     register_all_modules(init_default_scope=False)
     fill_shared_dataset_keys(cfg)
+    drop_unset_optional_splits(cfg)
     fill_classifier(cfg)
     if not torch.cuda.is_available():
         use_gloo(cfg)

@@ -18,7 +18,9 @@ KNOWN_TOP_LEVEL_KEYS = {
     'test_pipeline', 'classifier', 'num_classes', 'gpu_ids', 'sync_bn',
     'find_unused_parameters', 'runner_type', 'compile', 'strategy',
     'mnist_root', 'data_seed', 'data_preprocessor', 'label_noise',
-    'label_noise_seed', 'cifar_root', 'fashion_mnist_root', 'custom_imports'
+    'label_noise_seed', 'cifar_root', 'fashion_mnist_root', 'custom_imports',
+    'biased_classifiers', 'imagenet_a_root', 'imagenet_c_root',
+    'valid_fraction', 'mimetics_root'
 }
 
 

@@ -1,6 +1,7 @@
 from .bias_committee_hook import BiasCommitteeHook
 from .checkpoint_format_hook import CheckpointFormatHook
 from .denoising_hook import DenoisingHook
+from .kernel_radius_hook import KernelRadiusHook
 from .linear_ramp_hook import LinearRampHook
 from .pgd_scoring_hook import PGDScoringHook
 from .per_sample_score_hook import PerSampleScoreHook
@@ -10,7 +11,8 @@ from .train_phase_hook import TrainPhaseHook
 from .visualization_hook import BiasVisualizationHook
 
 __all__ = [
-    'BiasCommitteeHook', 'CheckpointFormatHook', 'DenoisingHook', 'LinearRampHook',
+    'BiasCommitteeHook', 'CheckpointFormatHook', 'DenoisingHook',
+    'KernelRadiusHook', 'LinearRampHook',
     'PGDScoringHook', 'PerSampleScoreHook', 'PerSampleSyncCheckHook', 'RandomStateHook', 'TrainPhaseHook',
     'BiasVisualizationHook'
 ]

@@ -8,8 +8,9 @@ from debiascls.registry import MODELS
 
 @MODELS.register_module()
 class GAPLinearHead(BaseModule):
-    """Maps a feature map ``z`` (B, C, h, w) to logits (B, num_classes):
-    ``W . mean_{h,w}(z) + b``.
+    """Maps a feature map ``z`` (B, C, h, w), or (B, C, t, h, w) for video,
+    to logits (B, num_classes): ``W . mean_{h,w}(z) + b`` (mean over t, h, w
+    for video).
 
     With this head, Grad-CAM of class y at position n has the closed form
     ``ReLU(W_y . z_n)`` up to a positive factor (IE, §3.2).
@@ -27,11 +28,14 @@ class GAPLinearHead(BaseModule):
         self.fc = nn.Linear(in_channels, num_classes)
 
     def pool(self, feats: torch.Tensor) -> torch.Tensor:
-        """Global average pooling of a (B, C, h, w) map to (B, C)."""
-        if feats.dim() != 4:
-            raise ValueError('GAPLinearHead expects a (B, C, h, w) feature '
-                             f'map, got shape {tuple(feats.shape)}.')
-        return feats.mean(dim=(2, 3))
+        """Global average pooling of a (B, C, h, w) image map or a
+        (B, C, t, h, w) video map to (B, C): the mean over every dim after
+        the channel dim."""
+        if feats.dim() not in (4, 5):
+            raise ValueError('GAPLinearHead expects a (B, C, h, w) or '
+                             '(B, C, t, h, w) feature map, got shape '
+                             f'{tuple(feats.shape)}.')
+        return feats.mean(dim=tuple(range(2, feats.dim())))
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         return self.fc(self.pool(feats))

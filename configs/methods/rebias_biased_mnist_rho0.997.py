@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/models/simple_convnet_biased_mnist.py',
+    '../_base_/methods/rebias.py', '../_base_/datasets/biased_mnist.py',
+    '../_base_/schedules/adam_biased_mnist.py', '../_base_/default_runtime.py'
+]
+rho = 0.997
