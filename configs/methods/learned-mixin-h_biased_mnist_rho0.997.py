@@ -6,4 +6,4 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 rho = 0.997
-model = dict(pretrain_iters=5 * 215)  # G: 5 epochs of 215 iterations
+model = dict(pretrain_epochs=5)

@@ -69,8 +69,9 @@ METHODS = {
     'rebias': [],
     'rubi': [],
     # G pre-trained for 2 iterations, then f trains on the mixture
-    'learned-mixin-h': ['model.pretrain_iters=2',
-                        'param_scheduler.0.begin=2'],
+    # (one epoch of the 140 training digits is 18 batches: the pre-training
+    # length is given in iterations here)
+    'learned-mixin-h': ['model.pretrain_epochs=None', 'model.pretrain_iters=2'],
     'biased-g': ['classifier.backbone.channels=[4,8]'],
 }
 

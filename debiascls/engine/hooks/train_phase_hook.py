@@ -44,6 +44,8 @@ class TrainPhaseHook(Hook):
                             'has no training phases; remove the hook.')
         if hasattr(algorithm, 'set_max_iters'):
             algorithm.set_max_iters(runner.max_iters)
+        if hasattr(algorithm, 'set_epoch_length'):
+            algorithm.set_epoch_length(len(runner.train_dataloader))
         if self.phases is not None:
             algorithm.set_phase_begins(self.phases)
         self._begins = dict(algorithm.phase_begins)

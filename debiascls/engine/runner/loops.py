@@ -58,7 +58,18 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
        right position instead of replaying, i.e. loading, every batch already
        seen. Other samplers fall back to mmengine's replay.
 
+    The budget may be given in epochs of the training loader (``max_epochs``,
+    ``val_interval_epochs``; one epoch is ``len(train_dataloader)``
+    iterations), so that a paper's "120 epochs" stays 120 epochs whatever
+    the size of the local copy of the data set; an explicit ``max_iters`` /
+    ``val_interval`` (e.g. from ``--cfg-options``) takes precedence.
+
     Args:
+        max_iters: Number of iterations.
+        max_epochs: Number of epochs, used when ``max_iters`` is not given.
+        val_interval: Iterations between evaluations.
+        val_interval_epochs: Epochs between evaluations, used when
+            ``val_interval`` is not given (default: 1000 iterations).
         reseed_every_iter: Disable to keep mmengine's behaviour (one seed at
             start-up); resumed runs are then not reproducible.
         Other arguments as in mmengine's ``IterBasedTrainLoop``.
@@ -67,18 +78,32 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
     def __init__(self,
                  runner,
                  dataloader: Union[DataLoader, Dict],
-                 max_iters: int,
+                 max_iters: Optional[int] = None,
                  val_begin: int = 1,
-                 val_interval: int = 1000,
+                 val_interval: Optional[int] = None,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
-                 reseed_every_iter: bool = True) -> None:
+                 reseed_every_iter: bool = True,
+                 max_epochs: Optional[int] = None,
+                 val_interval_epochs: Optional[int] = None) -> None:
         # Not IterBasedTrainLoop.__init__: it creates the data iterator (and
         # starts workers) before resume tells us where the stream begins.
         BaseLoop.__init__(self, runner, dataloader)
+        #: Iterations per epoch of the training loader.
+        self.epoch_length = len(self.dataloader)
+        if max_iters is None:
+            if max_epochs is None:
+                raise ValueError('train_cfg needs max_iters or max_epochs.')
+            if int(max_epochs) != max_epochs or max_epochs <= 0:
+                raise ValueError('train_cfg.max_epochs must be a positive '
+                                 f'integer, got {max_epochs!r}')
+            max_iters = int(max_epochs) * self.epoch_length
         self._max_iters = int(max_iters)
         if self._max_iters != max_iters or max_iters <= 0:
             raise ValueError('train_cfg.max_iters must be a positive integer, '
                              f'got {max_iters!r}')
+        if val_interval is None:
+            val_interval = (1000 if val_interval_epochs is None else
+                            int(val_interval_epochs) * self.epoch_length)
         self._max_epochs = 1
         self._epoch = 0
         self._iter = 0

@@ -39,6 +39,8 @@ class LearnedMixin(BiasedByDesignAlgorithm):
         classifier: Config of ``f``.
         biased_classifiers: Config of ``g`` (one model).
         pretrain_iters: Iterations of ``g``'s pre-training.
+        pretrain_epochs: Its length in epochs of the training loader
+            instead (ReBias: 5 on Biased MNIST, 30 on ImageNet and action).
         entropy_weight: ``w`` of the entropy penalty.
     """
 
@@ -47,7 +49,8 @@ class LearnedMixin(BiasedByDesignAlgorithm):
     def __init__(self,
                  classifier: dict,
                  biased_classifiers: Union[dict, Sequence[dict]],
-                 pretrain_iters: int,
+                 pretrain_iters: Optional[int] = None,
+                 pretrain_epochs: Optional[int] = None,
                  entropy_weight: float = 0.36,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -56,16 +59,29 @@ class LearnedMixin(BiasedByDesignAlgorithm):
         if len(self.g_names) != 1:
             raise ValueError('LearnedMixin mixes one bias model; give one '
                              'biased classifier.')
-        if pretrain_iters < 0:
-            raise ValueError(f'LearnedMixin: pretrain_iters={pretrain_iters} '
-                             'must be >= 0.')
+        if (pretrain_iters is None) == (pretrain_epochs is None):
+            raise ValueError('LearnedMixin: give exactly one of '
+                             'pretrain_iters and pretrain_epochs (how long G '
+                             'is pre-trained before f).')
+        length = pretrain_iters if pretrain_epochs is None else pretrain_epochs
+        if int(length) != length or length < 0:
+            raise ValueError(f'LearnedMixin: the pre-training length {length!r}'
+                             ' must be a non-negative integer.')
+        self.pretrain_epochs = pretrain_epochs
         self.entropy_weight = float(entropy_weight)
         width = self.models['f'].head.in_channels
         # The gate is part of f's model so that f's optimizer trains it.
         self.models['f'].add_module('mixin_gate',
                                     nn.Linear(width, 1, bias=False))
-        self.phase_begins = dict(main=int(pretrain_iters))
+        self.phase_begins = dict(main=int(pretrain_iters or 0))
         self.phases: Dict[str, bool] = {}
+
+    def set_epoch_length(self, iters_per_epoch: int) -> None:
+        """Called by TrainPhaseHook before training: turns
+        ``pretrain_epochs`` into the first iteration of phase ``main``."""
+        if self.pretrain_epochs is not None:
+            self.phase_begins = dict(
+                main=int(self.pretrain_epochs) * int(iters_per_epoch))
 
     @property
     def required_hooks(self):  # type: ignore[override]
