@@ -24,6 +24,10 @@ setup(
         'mmengine==0.10.7',
         'numpy',
         'opencv-python',
+        # Mini-batch k-means of the ImageNet texture clusters (ReBias used
+        # scikit-learn's MiniBatchKMeans too); a maintained implementation,
+        # and t-SNE for the feature plots later.
+        'scikit-learn',
         'tensorboard',
     ],
     extras_require={'tests': ['pytest']},

@@ -17,7 +17,10 @@ _BUILT: set = set()
 INPUT_SIZE = {'SynthDigits': 28, 'ColoredMNIST': 28, 'BiasedMNIST': 28,
               'BFFHQ': 224, 'Waterbirds': 224, 'BAR': 224, 'DogsAndCats': 224,
               'CorruptedCIFAR10': 32, 'PGDColoredMNIST': 28,
-              'WatermarkedMNIST': 56, 'CartoonSet': 224, 'CelebABias': 224}
+              'WatermarkedMNIST': 56, 'CartoonSet': 224, 'CelebABias': 224,
+              'ImageNet9': 224,
+              # 8-frame clips; small frames keep the 3D convolutions fast
+              'Kinetics10': (8, 64, 64)}
 
 
 def test_every_method_config_is_named_after_its_setting():
@@ -44,7 +47,8 @@ def test_config_builds_a_working_model(path):
     # Configs that differ only in the data setting build the same model: run
     # each distinct (model, input size) once.
     size = INPUT_SIZE[cfg.train_dataloader.dataset.type]
-    signature = (repr(cfg.model), repr(cfg.get('data_preprocessor')), size)
+    shape = size if isinstance(size, tuple) else (size, size)
+    signature = (repr(cfg.model), repr(cfg.get('data_preprocessor')), shape)
     if signature in _BUILT:
         return
     _BUILT.add(signature)
@@ -56,7 +60,7 @@ def test_config_builds_a_working_model(path):
     model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.get(
         'data_preprocessor')))
     batch = dict(
-        inputs=torch.randint(0, 256, (2, 3, size, size), dtype=torch.uint8),
+        inputs=torch.randint(0, 256, (2, 3) + shape, dtype=torch.uint8),
         data_samples=dict(gt_label=torch.tensor([0, 1]),
                           bias_label=torch.tensor([0, 2]),
                           sample_idx=torch.tensor([0, 1])))

@@ -13,6 +13,12 @@ from .corrupted_cifar10 import (CIFAR10C_SEVERITIES, CorruptedCIFAR10,
 from .corruptions import CORRUPTION_TYPES, CORRUPTIONS
 from .dogs_and_cats import DOGS_AND_CATS_SEVERITIES, DogsAndCats
 from .idx import read_idx, write_idx
+from .imagenet9 import (IMAGENET9_CLASSES, IMAGENET9_WNIDS, ImageNet9,
+                        read_cluster_csv)
+from .imagenet_a import IMAGENET_A_WNIDS, ImageNetA
+from .imagenet_c import IMAGENET_C_CORRUPTIONS, ImageNetC
+from .kinetics import KINETICS10_CLASSES, MIMETICS50_CLASSES, Kinetics10
+from .mimetics import Mimetics10
 from .pgd_colored_mnist import (PGD_COLORS, PGD_SEVERITIES, PGDColoredMNIST,
                                 generate_pgd_colored_mnist)
 from .sample_layouts import write_sample_layout
@@ -38,5 +44,8 @@ __all__ = [
     'CIFAR10C_SEVERITIES', 'CORRUPTIONS', 'CORRUPTION_TYPES',
     'PGDColoredMNIST', 'generate_pgd_colored_mnist', 'PGD_COLORS',
     'PGD_SEVERITIES', 'WatermarkedMNIST', 'generate_watermarked_mnist',
-    'CartoonSet', 'CARTOON_SEVERITIES', 'CelebABias'
+    'CartoonSet', 'CARTOON_SEVERITIES', 'CelebABias',
+    'ImageNet9', 'IMAGENET9_CLASSES', 'IMAGENET9_WNIDS', 'read_cluster_csv',
+    'ImageNetA', 'IMAGENET_A_WNIDS', 'ImageNetC', 'IMAGENET_C_CORRUPTIONS',
+    'Kinetics10', 'Mimetics10', 'KINETICS10_CLASSES', 'MIMETICS50_CLASSES'
 ] + list(_samplers_all) + list(_transforms_all)

@@ -23,10 +23,15 @@ class BiasDataPreprocessor(BaseDataPreprocessor):
     Expects ``{'inputs': uint8/float Tensor[B, C, H, W] (or a list of
     Tensor[C, H, W]), 'data_samples': {'gt_label': Tensor[B], 'bias_label':
     Tensor[B], 'sample_idx': Tensor[B]}}`` (``PackInputs`` +
-    ``default_collate``).
+    ``default_collate``). Video batches are normalised the same way: clips
+    ``(B, C, T, H, W)`` (channel dim 1, as images) and test views
+    ``(B, V, C, T, H, W)`` (channel dim 2) from ``PackVideoInputs``. Image
+    batches are normalised exactly as before video support (same tensors,
+    same operations).
 
     Args:
-        mean: Per-channel means in the input's scale (0-255 for images).
+        mean: Per-channel means in the input's scale (0-255 for images and
+            for the uint8 frames of videos).
         std: Per-channel standard deviations, same scale.
         keep_bias_label_in_train: Pass ``bias_label`` to training code.
     """
@@ -61,11 +66,7 @@ class BiasDataPreprocessor(BaseDataPreprocessor):
             inputs = torch.stack(list(inputs))
         inputs = inputs.to(self.device, non_blocking=True).float()
         if self._normalize:
-            if inputs.shape[1] != self.mean.shape[0]:
-                raise ValueError(
-                    f'data_preprocessor has {self.mean.shape[0]} channel '
-                    f'means but the images have {inputs.shape[1]} channels.')
-            inputs = (inputs - self.mean) / self.std
+            inputs = self._normalise(inputs)
         samples = data.get('data_samples') or {}
         if isinstance(samples, (list, tuple)):  # pseudo_collate
             samples = {
@@ -80,3 +81,28 @@ class BiasDataPreprocessor(BaseDataPreprocessor):
         if training and not self.keep_bias_label_in_train:
             samples.pop('bias_label', None)
         return {'inputs': inputs, 'data_samples': samples}
+
+    #: Channel dimension of the batch by its number of dimensions: images
+    #: (B, C, H, W), clips (B, C, T, H, W), views (B, V, C, T, H, W).
+    _CHANNEL_DIM = {4: 1, 5: 1, 6: 2}
+
+    def _normalise(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``(inputs - mean) / std`` along the channel dimension."""
+        dim = self._CHANNEL_DIM.get(inputs.dim())
+        if dim is None:
+            raise ValueError(
+                'data_preprocessor normalises images (B, C, H, W), clips '
+                '(B, C, T, H, W) and views (B, V, C, T, H, W); got a batch '
+                f'of shape {tuple(inputs.shape)}.')
+        channels = self.mean.shape[0]
+        if inputs.shape[dim] != channels:
+            kind = {4: 'images', 5: 'clips', 6: 'views'}[inputs.dim()]
+            raise ValueError(
+                f'data_preprocessor has {channels} channel means but the '
+                f'{kind} have {inputs.shape[dim]} channels (dim {dim} of '
+                f'shape {tuple(inputs.shape)}).')
+        if inputs.dim() == 4:
+            # the (C, 1, 1) buffers as they are: images are bit-identical
+            return (inputs - self.mean) / self.std
+        # (C, 1, 1, 1) covers the trailing (C, T, H, W) of clips and views
+        return (inputs - self.mean[..., None]) / self.std[..., None]

@@ -1,0 +1,8 @@
+_base_ = [
+    '../_base_/models/resnet18_bagnet18_imagenet9.py',
+    '../_base_/methods/learned_mixin.py',
+    '../_base_/datasets/imagenet9.py',
+    '../_base_/schedules/adam_imagenet9_lm.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(pretrain_epochs=30)  # ReBias appendix

@@ -1,0 +1,7 @@
+_base_ = [
+    '../_base_/models/resnet18_bagnet18_imagenet9.py',
+    '../_base_/methods/rubi.py',
+    '../_base_/datasets/imagenet9.py',
+    '../_base_/schedules/adam_imagenet9.py',
+    '../_base_/default_runtime.py',
+]
