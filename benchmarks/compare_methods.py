@@ -132,7 +132,7 @@ def bias_detection(config: str, work_dir: str,
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
     out = osp.join(work_dir, 'bias_detection.json')
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'analysis',
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'analysis_tools',
                                     'bias_detection.py'), config, checkpoint,
            '--json', out]
     denoising = osp.join(work_dir, 'denoising.npz')

@@ -57,7 +57,7 @@ def test_cli_prints_the_table(tmp_path):
         for record in RECORDS:
             f.write(json.dumps(record) + '\n')
     out = subprocess.run(
-        [sys.executable, str(REPO / 'tools/analysis/select_model.py'),
+        [sys.executable, str(REPO / 'tools/analysis_tools/select_model.py'),
          str(tmp_path), '--rule', 'best-valid-conflicting_acc',
          'oracle-test-acc', '--metrics', 'acc'],
         capture_output=True, text=True, check=True).stdout

@@ -1,6 +1,6 @@
 """Bias-detection table of a checkpoint (IE Table 2).
 
-``python tools/analysis/bias_detection.py CONFIG CHECKPOINT [--json FILE]
+``python tools/analysis_tools/bias_detection.py CONFIG CHECKPOINT [--json FILE]
 [--denoising WORK_DIR/denoising.npz] [--cfg-options k=v ...]``
 
 Reads the per-sample tables of the checkpoint (BiasEnsemble's D^A, IE's

@@ -1,6 +1,6 @@
 """Apply model-selection rules to a run's results.jsonl.
 
-``python tools/analysis/select_model.py WORK_DIR [--rule RULE ...]``
+``python tools/analysis_tools/select_model.py WORK_DIR [--rule RULE ...]``
 
 Rules (see debiascls/evaluation/selection.py and docs/model_selection.md):
 ``last``, ``best-<split>-<metric>`` (e.g. ``best-valid-conflicting_acc``)

@@ -62,7 +62,7 @@ class DenoisingHook(Hook):
     cached in ``<work_dir>/<cache_file>`` (npz: the mask, CE, H, delta),
     keyed by the training labels and the settings, so resumes do not train
     ``f_n`` again; rank 0 trains it and broadcasts the mask. Bias labels and
-    clean labels are never read (``tools/analysis/bias_detection.py
+    clean labels are never read (``tools/analysis_tools/bias_detection.py
     --denoising`` reports what was kept, with them).
 
     Args:
