@@ -184,6 +184,10 @@ class ReBias(BiasedByDesignAlgorithm):
                                                               torch.Tensor],
                optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         labels = data_samples['gt_label']
+        if labels.numel() < 4:
+            raise ValueError(
+                f'ReBias: HSIC_1 needs at least 4 samples per batch and rank, '
+                f'got {labels.numel()}; raise train_dataloader.batch_size.')
         log_vars: Dict[str, torch.Tensor] = {}
         # 1. Every g on L(g) - lambda_g HSIC_1(f, g), f fixed. f is run
         # without gradients; in train mode, so its batch-norm statistics
