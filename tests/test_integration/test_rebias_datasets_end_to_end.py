@@ -4,7 +4,8 @@ real tools, on tiny generated copies of the on-disk layouts.
 For each data set, ReBias (the method with the most moving parts: the
 kernel-radius hook, HSIC on features or logits) trains, checkpoints, resumes
 (same final weights and metrics as the uninterrupted run) and is tested with
-``tools/test.py``; Vanilla, Biased (G alone), LearnedMixin+H and RUBi each
+``tools/test.py``; Vanilla, Biased (G alone), LearnedMixin+H and RUBi (and
+PGD in its ImageNet setting) each
 train through ``tools/train.py`` with a checkpoint and a final evaluation of
 every split and are tested with ``tools/test.py``. (Resuming those methods
 exactly is covered on Biased MNIST by test_rebias_end_to_end.py; what is
@@ -30,6 +31,8 @@ from imagenet_layouts import (make_imagenet, make_imagenet_a,  # noqa: E402
 from video_layouts import make_kinetics, make_mimetics  # noqa: E402
 
 METHODS = ('rebias', 'vanilla', 'biased-g', 'learned-mixin-h', 'rubi')
+#: Other papers' configs on the same layouts (PGD's ImageNet setting).
+EXTRA = {'imagenet9': ['pgd_imagenet9-pgd'], 'kinetics10-mimetics10': []}
 
 
 def _loaders(names):
@@ -111,11 +114,16 @@ def test_configs_train_resume_and_test(prepare, tmp_path):
               'default_hooks.checkpoint.interval=2',
               'default_hooks.checkpoint.max_keep_ckpts=-1',
               'default_hooks.logger.interval=1']
-    for method in METHODS:
-        config = str(REPO / 'configs' / 'methods' / f'{method}_{setting}.py')
+    names = [f'{m}_{setting}' for m in METHODS] + EXTRA[setting]
+    for name in names:
+        method = name.split('_')[0]
+        config = str(REPO / 'configs' / 'methods' / f'{name}.py')
         opts = data_opts + budget
         if method == 'learned-mixin-h':  # G for 2 iterations, then f
             opts += ['model.pretrain_epochs=None', 'model.pretrain_iters=2']
+        if method == 'pgd':  # no ImageNet weights offline; a small K
+            opts += ['classifier.backbone.pretrained=None',
+                     'model.num_dims=8', 'train_dataloader.batch_size=4']
         full = tmp_path / method / 'full'
         proc = run_tool(python_tool('train.py', config, '--work-dir',
                                     str(full), '--cfg-options', *opts), REPO)
