@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import platform
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import mmengine
 import torch
@@ -78,15 +78,60 @@ def read_results(path: str) -> Iterator[Dict[str, Any]]:
                              f'{line[:80]!r}') from None
 
 
+def complete_validations(records: Sequence[dict]) -> List[int]:
+    """Iterations whose validation wrote every split: those its records
+    name in ``eval_splits`` or, in files written before that field, the
+    union of the splits of all validations of the run."""
+    written: Dict[int, set] = {}
+    expected: Dict[int, set] = {}
+    for record in records:
+        if record.get('mode') != 'val' or record.get('iter') is None:
+            continue
+        it = int(record['iter'])
+        written.setdefault(it, set()).add(record.get('split'))
+        expected.setdefault(it, set()).update(record.get('eval_splits') or ())
+    union = set().union(*written.values()) if written else set()
+    return sorted(it for it, s in written.items()
+                  if s >= (expected[it] or union))
+
+
+
+def _max_iters(runner) -> Optional[int]:
+    """The training budget in iterations, when the train loop is built (a
+    validation during training); None in ``tools/test.py``, whose runner
+    never builds it (building it would load the training data)."""
+    from mmengine.runner import BaseLoop
+    loop = getattr(runner, '_train_loop', None)
+    if isinstance(loop, BaseLoop) and hasattr(loop, 'max_iters'):
+        return int(loop.max_iters)
+    return None
+
+
+def _eval_splits(runner, mode: str) -> Optional[List[str]]:
+    """The names of every split the evaluation writes, in order (so that a
+    reader can tell an evaluation cut off after its first split)."""
+    loop = getattr(runner, '_val_loop' if mode == 'val' else '_test_loop',
+                   None)
+    splits = getattr(loop, 'splits', None)
+    return [s.name for s in splits] if splits else None
+
+
 def run_record(runner, mode: str, split: str,
                checkpoint: Optional[str]) -> Dict[str, Any]:
-    """Identification fields shared by every line of one evaluation."""
+    """Identification fields shared by every line of one evaluation.
+
+    ``max_iters`` (the run's budget, None outside training) and
+    ``eval_splits`` (every split of this evaluation) were added after the
+    first results files were written; readers use ``record.get``.
+    """
     filename = getattr(runner.cfg, 'filename', None)
     return dict(
         config=osp.splitext(osp.basename(filename))[0] if filename else None,
         experiment=runner.experiment_name,
         work_dir=runner.work_dir,
         seed=runner.seed,
+        max_iters=_max_iters(runner),
+        eval_splits=_eval_splits(runner, mode),
         mode=mode,
         split=split,
         checkpoint=checkpoint,

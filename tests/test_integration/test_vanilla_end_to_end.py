@@ -59,10 +59,18 @@ def test_train_resume_and_test(tmp_path, tiny_data):
     resumed = tmp_path / 'resumed'
     resumed.mkdir()
     shutil.copy(full / 'iter_3.pth', resumed / 'iter_3.pth')
-    run_tool(
+    proc = run_tool(
         python_tool('train.py', CONFIG, '--work-dir', str(resumed),
                     '--resume', str(resumed / 'iter_3.pth'), '--cfg-options',
                     *opts), REPO)
+    # Iteration 3 is validated, but this work dir has no record of it (as
+    # after a job killed between the checkpoint and the validation): the
+    # resumed run validates it first, with the uninterrupted run's metrics.
+    assert 'validating before training on' in proc.stdout + proc.stderr
+    for split in ('valid', 'test'):
+        assert (_records(resumed, mode='val', iter=3, split=split)[0]
+                ['metrics'] == _records(full, mode='val', iter=3,
+                                        split=split)[0]['metrics'])
     a = safe_torch_load(str(full / 'iter_6.pth'))
     b = safe_torch_load(str(resumed / 'iter_6.pth'))
     _assert_same_state(a['state_dict'], b['state_dict'], 'state_dict')
@@ -91,6 +99,13 @@ def test_train_resume_and_test(tmp_path, tiny_data):
     matrix = json.loads(
         (out / 'cell_acc' / 'test_test_6.json').read_text())['cell_acc']
     assert len(matrix) == 10 and len(matrix[0]) == 10
+
+    # Resumed where the validation of iteration 3 is on record: not again.
+    proc = run_tool(
+        python_tool('train.py', CONFIG, '--work-dir', str(full), '--resume',
+                    str(full / 'iter_3.pth'), '--cfg-options', *opts), REPO)
+    assert 'validating before training on' not in proc.stdout + proc.stderr
+    assert len(_records(full, mode='val', iter=3, split='test')) == 1
 
 
 def _free_port() -> int:

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.dist import get_rank, is_main_process
+from mmengine.dist import broadcast_object_list, get_rank, is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.fileio import dump
 from mmengine.logging import print_log
@@ -29,7 +29,9 @@ from mmengine.runner.loops import (IterBasedTrainLoop, TestLoop, ValLoop,
 from mmengine.runner.utils import calc_dynamic_intervals
 from torch.utils.data import DataLoader
 
-from debiascls.engine.results import append_result, run_record, split_scalars
+from debiascls.engine.results import (RESULTS_FILE, append_result,
+                                      complete_validations, read_results,
+                                      run_record, split_scalars)
 from debiascls.registry import LOOPS
 
 
@@ -168,10 +170,39 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         if hasattr(model, 'prepare_train'):
             model.prepare_train(self.dataloader.dataset)
 
+    def _validation_due(self) -> bool:
+        return (self.runner.val_loop is not None
+                and self._iter >= self.val_begin
+                and (self._iter % self.val_interval == 0
+                     or self._iter == self._max_iters))
+
+    def _validate_if_missed(self) -> None:
+        """On resume at a validated iteration: validate now unless the
+        work dir's results already hold that validation complete. The
+        checkpoint of iteration N is written before N's validation, so a job
+        killed in between would otherwise never evaluate N (nor, at the last
+        iteration, end with its final results). Rank 0 decides for all."""
+        self._decide_current_val_interval()
+        if self._iter == 0 or not self._validation_due():
+            return
+        path = osp.join(self.runner.work_dir, RESULTS_FILE)
+        done = [
+            is_main_process() and osp.isfile(path)
+            and self._iter in complete_validations(read_results(path))
+        ]
+        broadcast_object_list(done)
+        if not done[0]:
+            print_log(
+                f'Resumed at iteration {self._iter}, whose validation is '
+                f'not in {path}: validating before training on.',
+                logger='current')
+            self.runner.val_loop.run()
+
     def run(self) -> torch.nn.Module:
         self._prepare_model()
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
+        self._validate_if_missed()
         self._start_data_stream()
         while self._iter < self._max_iters and not self.stop_training:
             if self.reseed_every_iter:
@@ -181,10 +212,7 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
             self.run_iter(data_batch)
 
             self._decide_current_val_interval()
-            if (self.runner.val_loop is not None
-                    and self._iter >= self.val_begin
-                    and (self._iter % self.val_interval == 0
-                         or self._iter == self._max_iters)):
+            if self._validation_due():
                 self.runner.val_loop.run()
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
