@@ -98,3 +98,36 @@ def denoising_stats(clean: np.ndarray, noisy: np.ndarray,
         name: dict(total=int(mask.sum()), kept=int((mask & clean).sum()))
         for name, mask in groups.items()
     }
+
+
+#: The rules by which :func:`pgd_upweighted_sets` calls a sample
+#: up-weighted by PGD.
+PGD_SET_NAMES = ('PGD p_s > mean', 'PGD top-k p_s, k = #BC')
+
+
+def pgd_upweighted_sets(prob: np.ndarray,
+                        num_conflicting: int) -> Dict[str, np.ndarray]:
+    """Boolean (N,) masks of the training samples PGD up-weights, from its
+    sampling probabilities p_s (``per_sample.sampling_prob`` of a
+    checkpoint, or ``sampling_prob`` of ``pgd_scores.npz``):
+
+    - ``PGD p_s > mean``: the samples drawn more often than uniform
+      sampling would draw them. Both of PGD's samplers (rejection sampling
+      of the seed variant, sampling with replacement of the official one)
+      draw sample i with probability ``p_s(i) / sum_j p_s(j)``, which
+      exceeds uniform's ``1 / N`` exactly when ``p_s(i)`` exceeds the mean
+      over the N training samples. This rule needs no bias label.
+    - ``PGD top-k p_s, k = #BC``: the ``num_conflicting`` samples with the
+      highest p_s (ties broken by the lower index), ``num_conflicting``
+      being the true number of bias-conflicting samples. Its precision
+      equals its recall (the R-precision of the ranking by p_s); it uses the
+      true count and is therefore an analysis, not a method.
+    """
+    prob = np.asarray(prob, dtype=np.float64)
+    n = prob.size
+    above = prob > prob.mean() if n else np.zeros(0, bool)
+    top = np.zeros(n, dtype=bool)
+    k = max(0, min(int(num_conflicting), n))
+    order = np.lexsort((np.arange(n), -prob))
+    top[order[:k]] = True
+    return {PGD_SET_NAMES[0]: above, PGD_SET_NAMES[1]: top}

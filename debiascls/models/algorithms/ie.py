@@ -293,16 +293,26 @@ class IE(LfF):
     # ------------------------------------------------------------------ #
     # Pairs
     # ------------------------------------------------------------------ #
-    def sample_pairs(self, labels: torch.Tensor
+    def sample_pairs(self, labels: torch.Tensor,
+                     empty_bn: Optional[str] = None
                      ) -> Tuple[torch.Tensor, torch.Tensor]:
         """For each x, the index of an x^BN of the same class drawn
         uniformly from the members of :meth:`bn_members` (torch's global
         generator, re-seeded each iteration by the train loop).
 
+        Args:
+            labels: (B,) classes of the x.
+            empty_bn: Overrides ``self.empty_bn`` for this call ('skip' or
+                'candidate'; the visualisation asks for 'candidate').
+
         Returns:
             ``pair_idx`` (B,) (-1 where there is none) and ``paired`` (B,)
             bool.
         """
+        empty_bn = self.empty_bn if empty_bn is None else empty_bn
+        if empty_bn not in ('skip', 'candidate'):
+            raise ValueError(f'IE.sample_pairs: empty_bn="{empty_bn}" is '
+                             "not one of ('skip', 'candidate').")
         state = self.per_sample
         members = self.bn_members()
         fallback = state.get('bn_candidate')
@@ -311,7 +321,7 @@ class IE(LfF):
         for c in labels.unique():
             rows = (labels == c).nonzero(as_tuple=True)[0]
             pool = (members & (gt == c)).nonzero(as_tuple=True)[0]
-            if pool.numel() == 0 and self.empty_bn == 'candidate':
+            if pool.numel() == 0 and empty_bn == 'candidate':
                 pool = (fallback & (gt == c)).nonzero(as_tuple=True)[0]
             if pool.numel() == 0:
                 continue
@@ -341,7 +351,67 @@ class IE(LfF):
             r = relative_exploitation_score(e_z, e_bn, i_star, self.tau)
             weight = ie_weight(c, r)
         return dict(
-            ie=weight, e_z=e_z, c=c, r=r, g=z * weight.unsqueeze(1))
+            ie=weight, e_z=e_z, e_bn=e_bn, c=c, r=r,
+            g=z * weight.unsqueeze(1))
+
+    @torch.no_grad()
+    def explain_pairs(self, inputs: torch.Tensor, labels: torch.Tensor,
+                      seed: int = 0) -> Dict[str, torch.Tensor]:
+        """IE Figure 3 for given samples x: a bias-contrastive pair for each
+        and the maps of Eqs. 4-6, for the visualisation hook.
+
+        x^BN is drawn as in training by :meth:`sample_pairs` (uniformly from
+        the members of :meth:`bn_members` of x's class), except that a class
+        with no member falls back on its D_cand^BN (``empty_bn='candidate'``)
+        so that a figure exists before D^BN fills; the draw uses a generator
+        seeded with ``seed`` inside :func:`torch.random.fork_rng`, so the
+        global generators are left as they were. x^BN is loaded with
+        :meth:`load_train_samples` (which needs :meth:`prepare_train`). The
+        maps come from :meth:`guidance` on f_d's feature maps of x and x^BN
+        in f_d's current mode (eval at test time).
+
+        Args:
+            inputs: (B, C, H, W) preprocessed x.
+            labels: (B,) their classes (ground truth: E is the Grad-CAM of
+                the true class, as in training).
+            seed: Seed of the draw of the pairs.
+
+        Returns:
+            ``pair_idx`` (B,) training-set index of x^BN (-1: no candidate
+            of the class at all), ``from_candidate`` (B,) bool (x^BN came
+            from D_cand^BN because D^BN_t had no member of the class),
+            ``bn_score`` (B,) s(x^BN); and, for the P paired samples in
+            order, ``x_bn`` (P, C, H, W) preprocessed, ``e_z``, ``e_bn``,
+            ``ie``, ``c``, ``r`` (P, h, w).
+        """
+        devices = (list(range(torch.cuda.device_count()))
+                   if labels.is_cuda else [])
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            pair_idx, paired = self.sample_pairs(labels, empty_bn='candidate')
+            x_bn = (self.load_train_samples(pair_idx[paired].tolist())
+                    ['inputs'] if paired.any() else None)
+        state = self.per_sample
+        from_candidate = torch.zeros_like(paired)
+        bn_score = torch.zeros(labels.shape, device=labels.device)
+        if paired.any():
+            picked = pair_idx[paired]
+            from_candidate[paired] = ~self.bn_members()[picked]
+            bn_score[paired] = state.get('bn_score', picked).to(
+                bn_score.dtype)
+        out = dict(pair_idx=pair_idx, from_candidate=from_candidate,
+                   bn_score=bn_score)
+        if x_bn is None:
+            return out
+        f_d = self.models['debiased']
+        z = f_d.extract_feat(inputs[paired])
+        z_bn = f_d.extract_feat(x_bn)
+        guide = self.guidance(z, z_bn, labels[paired])
+        out.update(x_bn=x_bn, **{
+            k: guide[k]
+            for k in ('e_z', 'e_bn', 'ie', 'c', 'r')
+        })
+        return out
 
     def update(self, inputs: torch.Tensor, data_samples: Dict[str,
                                                               torch.Tensor],
