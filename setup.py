@@ -30,6 +30,6 @@ setup(
         'scikit-learn',
         'tensorboard',
     ],
-    extras_require={'tests': ['pytest']},
+    extras_require={'tests': ['pytest', 'pytest-xdist']},
     license='Apache License 2.0',
 )

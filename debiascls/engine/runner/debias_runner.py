@@ -5,6 +5,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from debiascls.registry import RUNNERS
+from .text_cached_config import TextCachedConfig
 
 
 @RUNNERS.register_module()
@@ -18,7 +19,18 @@ class DebiasRunner(Runner):
     'DebiasRunner'``; build it with ``RUNNERS.build(cfg)`` or
     ``DebiasRunner.from_cfg(cfg)`` (as the tools do). mmengine's plain
     ``Runner.from_cfg`` skips the preparation.
+
+    Its ``cfg`` formats its text once (:class:`TextCachedConfig`), not on
+    every checkpoint.
     """
+
+    @property
+    def cfg(self) -> Config:
+        return self._debias_cfg
+
+    @cfg.setter
+    def cfg(self, cfg: Config) -> None:
+        self._debias_cfg = TextCachedConfig.wrap(cfg)
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> 'DebiasRunner':
