@@ -107,11 +107,13 @@ def with_model_base(config: str, model_base: str, work_dir: str) -> str:
     from mmengine.config import Config
     base = Config.fromfile(
         osp.join(REPO, 'configs', '_base_', 'models', model_base + '.py'))
-    lines = [f'_base_ = [{config!r}]',
-             f'classifier = {base.classifier.to_dict()!r}']
+    # _delete_: the base's classifier replaces the config's (a ConvNet's
+    # `channels` must not be merged into an MLP's arguments)
+    classifier = dict(_delete_=True, **base.classifier.to_dict())
+    lines = [f'_base_ = [{config!r}]', f'classifier = {classifier!r}']
     if base.get('data_preprocessor') is not None:
-        lines.append(
-            f'data_preprocessor = {base.data_preprocessor.to_dict()!r}')
+        preprocessor = dict(_delete_=True, **base.data_preprocessor.to_dict())
+        lines.append(f'data_preprocessor = {preprocessor!r}')
     os.makedirs(work_dir, exist_ok=True)
     leaf = osp.join(work_dir, osp.basename(config))
     with open(leaf, 'w') as f:

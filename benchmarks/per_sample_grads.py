@@ -12,7 +12,8 @@ Usage::
         [--out work_dirs/benchmarks/per_sample_grads.json]
 
 Models: ``pgd_convnet1`` (PGD's Simple ConvNet-1 on 3x28x28, what PGD scores
-on the MNIST variants), ``convnet_digits`` (our SynthDigits ConvNet),
+on the MNIST variants), ``convnet_digits`` (our SynthDigits ConvNet), ``mlp_cmnist`` (LfF's MLP,
+what PGD's comparisons on Colored MNIST use here),
 ``resnet18`` (3x224x224; slow on a CPU).
 """
 import argparse
@@ -35,6 +36,8 @@ from debiascls.models.utils.per_sample_grad import (  # noqa: E402
 MODELS = {
     'pgd_convnet1': (dict(type='PGDConvNet'), 28),
     'convnet_digits': (dict(type='ConvNet', channels=(8, 16, 32)), 28),
+    'mlp_cmnist': (dict(type='MLP', in_channels=3, in_size=28,
+                        hidden_dims=(100, 100, 100)), 28),
     'resnet18': (dict(type='ResNet18'), 224),
 }
 

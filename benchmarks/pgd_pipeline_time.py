@@ -20,7 +20,6 @@ Usage::
 """
 import argparse
 import json
-import os
 import os.path as osp
 import re
 import subprocess
@@ -31,6 +30,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from compare_methods import with_model_base  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -45,22 +46,6 @@ def parse_args(argv=None):
     parser.add_argument('--out',
                         default='work_dirs/benchmarks/pgd_pipeline_time.json')
     return parser.parse_args(argv)
-
-
-def leaf(config: str, model_base: str, work_dir: str) -> str:
-    from mmengine.config import Config
-    base = Config.fromfile(
-        osp.join(REPO, 'configs', '_base_', 'models', model_base + '.py'))
-    lines = [f'_base_ = [{config!r}]',
-             f'classifier = {base.classifier.to_dict()!r}']
-    if base.get('data_preprocessor') is not None:
-        lines.append(
-            f'data_preprocessor = {base.data_preprocessor.to_dict()!r}')
-    os.makedirs(work_dir, exist_ok=True)
-    path = osp.join(work_dir, osp.basename(config))
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    return path
 
 
 def run(config: str, work_dir: str, options) -> float:
@@ -105,7 +90,7 @@ def main(argv=None) -> int:
                           f'{method}_{args.dataset}_{args.severity}.py')
         work_dir = osp.join(args.work_dir, name.replace(' ', '_').replace(
             '(', '').replace(')', '').replace('=', ''))
-        config = leaf(config, args.model_base, work_dir)
+        config = with_model_base(config, args.model_base, work_dir)
         walls[name] = run(config, work_dir,
                           common + [f'train_cfg.max_iters={iters}'])
         if method == 'pgd':

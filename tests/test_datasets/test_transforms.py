@@ -20,6 +20,29 @@ def _arange(h, w, c=None):
 # ---------------------------------------------------------------------- #
 # LoadImageFromFile
 # ---------------------------------------------------------------------- #
+def test_load_cache_serves_copies_up_to_its_size(tmp_path):
+    paths = []
+    for i in range(3):  # 4x4x3 = 48 bytes each
+        paths.append(str(tmp_path / f'img_{i}.png'))
+        assert cv2.imwrite(paths[-1], np.full((4, 4, 3), 10 * i, np.uint8))
+    load = LoadImageFromFile(cache_mb=100 / 2**20)  # room for two images
+    first = [load(dict(img_path=p))['img'] for p in paths]
+    for p in paths:
+        (tmp_path / p).unlink()
+    for i in (0, 1):  # cached: served without the file, equal, a copy
+        img = load(dict(img_path=paths[i]))['img']
+        assert np.array_equal(img, first[i])
+        img[:] = 255  # writing into it leaves the cache intact
+        assert np.array_equal(load(dict(img_path=paths[i]))['img'],
+                              first[i])
+    with pytest.raises(DatasetError, match='img_2.png'):  # over the limit
+        load(dict(img_path=paths[2]))
+    with pytest.raises(ValueError, match='cache_mb=-1'):
+        LoadImageFromFile(cache_mb=-1)
+    uncached = LoadImageFromFile()
+    assert uncached.cache_bytes == 0
+
+
 def test_load_reads_rgb(tmp_path):
     bgr = np.zeros((3, 5, 3), np.uint8)
     bgr[..., 0], bgr[..., 1], bgr[..., 2] = 10, 20, 200  # B, G, R

@@ -10,8 +10,17 @@ mnist_root = 'data/mnist'
 dataset_type = 'ColoredMNIST'
 num_classes = 10
 
-train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+# Decoded digits stay in memory (at most 160 MiB per loader worker; 60,000
+# digits take 135 MiB): reading 256 small files per batch costs as much CPU
+# as the training step.
+train_pipeline = [
+    dict(type='LoadImageFromFile', cache_mb=160),
+    dict(type='PackInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', cache_mb=160),
+    dict(type='PackInputs')
+]
 
 train_dataloader = dict(
     batch_size=256,

@@ -1,6 +1,6 @@
 """Loading images from files."""
 import os
-from typing import Optional
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
@@ -54,10 +54,26 @@ class LoadImageFromFile(BaseTransform):
     :class:`~debiascls.datasets.BiasedMNIST`) pass through unchanged, so the
     same pipeline serves both kinds.
 
+    Args:
+        cache_mb: Keep up to this many MiB of decoded images in memory (per
+            data-loader worker) and serve repeated reads from there. Small
+            data sets read thousands of tiny files per second, which costs
+            as much CPU as training the model (SynthDigits: 26 ms of file
+            reading and decoding per batch of 256, against a 30 ms step);
+            0 (default) reads every time.
+
     Raises:
         DatasetError: The file is missing, unreadable, truncated or not an
             image; the message names the path and the fix.
     """
+
+    def __init__(self, cache_mb: float = 0) -> None:
+        if cache_mb < 0:
+            raise ValueError(f'LoadImageFromFile: cache_mb={cache_mb} must '
+                             'be >= 0 (0 switches the cache off).')
+        self.cache_bytes = int(cache_mb * 2**20)
+        self._cache: Dict[str, np.ndarray] = {}
+        self._cached_bytes = 0
 
     def transform(self, results: dict) -> dict:
         if results.get('img') is None:
@@ -65,11 +81,21 @@ class LoadImageFromFile(BaseTransform):
             if path is None:
                 raise KeyError('LoadImageFromFile: the sample has neither '
                                '"img" nor "img_path".')
-            results['img'] = self._read(path)
+            results['img'] = self._load(path)
         img = results['img']
         results['img_shape'] = img.shape[:2]
         results.setdefault('ori_shape', img.shape[:2])
         return results
+
+    def _load(self, path: str) -> np.ndarray:
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached.copy()  # later transforms may write in place
+        img = self._read(path)
+        if self._cached_bytes + img.nbytes <= self.cache_bytes:
+            self._cache[path] = img.copy()
+            self._cached_bytes += img.nbytes
+        return img
 
     @staticmethod
     def _read(path: str) -> np.ndarray:
