@@ -76,9 +76,34 @@ def test_class_scores_by_hand():
     # lam = 0: S = M
     assert torch.allclose(class_scores(g, 0.0)['score'], m)
     # The sample with the smallest S is always accepted.
-    p = rejection_probs(s['score'])
+    p = rejection_probs(s['log_score'])
     assert p.max().item() == 1.0
     assert torch.allclose(p, s['score'].min() / s['score'])
+    assert torch.allclose(s['log_score'].exp(), s['score'])
+
+
+def test_scores_of_a_concentrated_class_do_not_underflow():
+    # 999 gradients near e1 and one outlier along e2 in 100 dimensions:
+    # r ~ 0.999, so kappa ~ r (d - r^2) / (1 - r^2) ~ 5e4, and the outlier's
+    # direction density is below float64's range (exp(-kappa)); its S must
+    # stay positive in log space, and p_s finite, in [0, 1], with max 1.
+    torch.manual_seed(0)
+    g = torch.zeros(1000, 100)
+    g[:999, 0] = 1.0
+    g[:999, 1:] = 1e-3 * torch.randn(999, 99)
+    g[999, 1] = 1.0
+    s = class_scores(g, lam=1.0)
+    assert float(s['kappa']) > 1e4
+    assert s['direction'][-1].item() == 0.0  # exp underflows ...
+    assert torch.isfinite(s['log_score']).all()  # ... its log does not
+    # S ~ (1 + lam) D / lam where D is tiny: log S ~ log 2 + log D
+    log_d = torch.log_softmax(s['log_p_dir'], 0)
+    assert s['log_score'][-1].item() == pytest.approx(
+        math.log(2) + log_d[-1].item(), rel=1e-6)
+    p = rejection_probs(s['log_score'])
+    assert torch.isfinite(p).all() and p.max().item() == 1.0
+    assert p.argmax().item() == 999  # the outlier is always accepted
+    assert (p[:999] >= 0).all() and (p[:999] < 1e-300).all()
 
 
 def test_dominant_dims_and_official_probs():

@@ -1,6 +1,7 @@
 """PGD: de-biasing with per-sample gradients (Ahn et al., ICLR'22
 submission "Mitigating dataset bias using per-sample gradient"), and the
 variant of its official code (ICLR'23)."""
+import math
 from typing import Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
@@ -54,22 +55,30 @@ def class_scores(grads: torch.Tensor, lam: float) -> Dict[str, torch.Tensor]:
     """
     g = grads.double()
     norms = g.norm(dim=1).clamp_min(1e-30)
-    inv = 1 / norms
-    magnitude = inv / inv.sum()
+    # Everything in log space: with a concentrated class (large kappa) the
+    # direction scores of outliers are below float64's range (exp(-750)),
+    # and S = 0 would make every p_s = min S / S zero.
+    log_inv = -norms.log()
+    log_m = log_inv - torch.logsumexp(log_inv, dim=0)
     unit = g / norms[:, None]
     u, r, kappa = vmf_mle(unit)
     log_p_dir = vmf_log_pdf(unit, u, kappa)
-    direction = torch.softmax(log_p_dir, dim=0)
-    score = (1 + lam) * magnitude * direction / (lam * magnitude + direction)
-    return dict(magnitude=magnitude, direction=direction, score=score,
+    log_d = torch.log_softmax(log_p_dir, dim=0)
+    log_lam = math.log(lam) if lam > 0 else -math.inf
+    log_score = (math.log1p(lam) + log_m + log_d -
+                 torch.logaddexp(log_lam + log_m, log_d))
+    return dict(magnitude=log_m.exp(), direction=log_d.exp(),
+                score=log_score.exp(), log_score=log_score,
                 log_p_dir=log_p_dir, kappa=torch.tensor(kappa),
                 resultant=torch.tensor(r))
 
 
-def rejection_probs(scores: torch.Tensor) -> torch.Tensor:
-    """``p_s(i) = C / S(i)`` with ``C = min_i S(i)`` (PGD §4.2): the sample
-    with the smallest score is always accepted by the rejection sampler."""
-    return scores.min() / scores
+def rejection_probs(log_scores: torch.Tensor) -> torch.Tensor:
+    """``p_s(i) = C / S(i)`` with ``C = min_i S(i)`` (PGD §4.2), from
+    ``log S``: the sample with the smallest score is always accepted by the
+    rejection sampler, and no probability is 0 or NaN however small the
+    scores."""
+    return (log_scores.min() - log_scores).exp()
 
 
 def official_probs(fc_grads: torch.Tensor, p: float) -> torch.Tensor:
@@ -269,6 +278,7 @@ class PGD(BaseDebiasAlgorithm):
         # Pass 2: the dominant dimensions of every sample's gradient.
         reduced = gathered(dims)
         kappas = []
+        log_scores = np.zeros(num_samples)
         for c in classes:
             members = pool[labels[pool] == c]
             scores = class_scores(
@@ -277,9 +287,10 @@ class PGD(BaseDebiasAlgorithm):
             for key in ('magnitude', 'direction'):
                 out[key][members] = scores[key].numpy()
             out['pgd_score'][members] = scores['score'].numpy()
+            log_scores[members] = scores['log_score'].numpy()
             kappas.append(float(scores['kappa']))
         out['sampling_prob'][pool] = rejection_probs(
-            torch.as_tensor(out['pgd_score'][pool])).numpy()
+            torch.as_tensor(log_scores[pool])).numpy()
         out['kappa'] = np.array(kappas)
         return out
 
