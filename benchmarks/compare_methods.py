@@ -7,7 +7,10 @@ test metrics under three selection rules: ``last``,
 ``best-valid-<metric>`` (held-out selection) and ``oracle-test-<metric>``
 (the papers' protocol, labelled), and writes everything to a JSON file. For
 LfF+BE and IE it also prints the bias-detection table of the last checkpoint
-(IE Table 2, measured with the true bias labels).
+(IE Table 2, measured with the true bias labels). LfF+BE and IE runs of
+the same setting and seed share one committee: a finished run's
+``bias_committee.npz`` is copied into the next one, whose
+``BiasCommitteeHook`` uses it only if its fingerprint matches.
 
 Usage::
 
@@ -21,9 +24,11 @@ Usage::
 dropped for methods without them).
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +45,7 @@ from debiascls.evaluation.selection import select  # noqa: E402
 IE_ONLY = ('model.t1', 'model.t2', 'model.alpha_l', 'model.alpha_s',
            'model.tau')
 COMMITTEE_ONLY = ('custom_hooks.0.', )
+COMMITTEE_CACHE = 'bias_committee.npz'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -99,6 +105,29 @@ def train(config: str, work_dir: str, seed: int, options: List[str]) -> float:
     if proc.returncode != 0:
         raise SystemExit(f'{" ".join(cmd)} failed; see {work_dir}/stdout.log')
     return time.perf_counter() - start
+
+
+def reuse_committee(work_root: str, setting: str, seed: int,
+                    work_dir: str) -> None:
+    """Copy a committee cache (``bias_committee.npz``) of the same setting
+    and seed from another method's or tag's run into ``work_dir``.
+
+    The copy is only a candidate: :class:`BiasCommitteeHook` checks its
+    fingerprint (labels, seed, committee settings, biased model, optimizer)
+    and trains the committee again if any of them differs.
+    """
+    target = osp.join(work_dir, COMMITTEE_CACHE)
+    if osp.isfile(target):
+        return
+    pattern = osp.join(work_root, setting + '*', '*', f'seed{seed}',
+                       COMMITTEE_CACHE)
+    for source in sorted(glob.glob(pattern)):
+        os.makedirs(work_dir, exist_ok=True)
+        shutil.copyfile(source, target + '.tmp')
+        os.replace(target + '.tmp', target)
+        print(f'{work_dir}: committee cache copied from {source} (used only '
+              'if its fingerprint matches)', flush=True)
+        return
 
 
 def with_model_base(config: str, model_base: str, work_dir: str) -> str:
@@ -181,6 +210,8 @@ def main(argv=None) -> int:
                     config, args.model_base,
                     osp.join(args.work_dir, setting + args.tag, 'configs'))
             if not finished(work_dir, max_iters):
+                if method in ('lff_be', 'ie'):
+                    reuse_committee(args.work_dir, setting, seed, work_dir)
                 wall = train(run_config, work_dir, seed, method_opts)
             records = list(read_results(osp.join(work_dir, RESULTS_FILE)))
             entry = dict(method=method, seed=seed, work_dir=work_dir,

@@ -9,7 +9,12 @@ its ratio to Vanilla's. IE is timed in its guided phase (from T2 on) and
 before it; LfF+BE and IE get D^A, D_cand^BN and BN scores drawn at random
 (their step time does not depend on which samples are members), so no
 committee is trained here; its cost is reported separately, in Vanilla
-steps (``num_models * num_iters`` GCE steps of one model).
+steps (``num_models * num_iters`` GCE steps of one model). CosFairNet's step
+includes its second, per-layer update. PGD is timed in step 1 (f_b with GCE)
+and step 3 (f_d with CE on the batches its sampler would draw, here the same
+batches); its step 2 (per-sample gradients of every training sample) and the
+rejection sampler are timed by ``benchmarks/pgd_pipeline_time.py``. A method
+without a config for the setting is skipped with a note.
 
 Usage::
 
@@ -35,7 +40,12 @@ from debiascls.engine.optimizers import \
     MultiModelOptimWrapperConstructor  # noqa: E402
 from debiascls.registry import DATASETS, MODELS  # noqa: E402
 
-METHODS = ('vanilla', 'lff', 'lff_be', 'ie')
+METHODS = ('vanilla', 'lff', 'lff_be', 'ie', 'cosfairnet', 'pgd')
+#: Algorithms timed in two phases: (name suffix, phase flag) pairs.
+PHASES = {
+    'ie': [(' (before T2)', False), (' (guided)', True)],
+    'pgd': [(' (step 1: f_b, GCE)', False), (' (step 3: f_d)', True)],
+}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,10 +60,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def config_path(method: str, dataset_name: str, severity: str) -> str:
+    return osp.join(REPO, 'configs', 'methods',
+                    f'{method}_{dataset_name}_{severity}.py')
+
+
 def build(method: str, dataset_name: str, severity: str):
-    cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'methods',
-                 f'{method}_{dataset_name}_{severity}.py'))
+    cfg = Config.fromfile(config_path(method, dataset_name, severity))
     prepare_config(cfg)
     model = MODELS.build(
         dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
@@ -64,10 +77,21 @@ def build(method: str, dataset_name: str, severity: str):
 
 
 def prime(model, dataset, generator: torch.Generator, guided: bool) -> None:
-    """Per-sample state as after the committee and some training."""
+    """Per-sample state as after the committee (or PGD's scoring) and some
+    training; ``guided``: IE's guided phase, PGD's step 3."""
     model.prepare_train(dataset)
     model._hooks_checked = True  # no Runner, no hooks: we drive it here
     state = model.per_sample
+    if hasattr(model, 'scores_ready'):  # PGD
+        model.set_phases(dict(debias=guided))
+        if guided:
+            n = state.num_samples
+            model.load_sampling_probs({
+                key: torch.rand(n, generator=generator).numpy()
+                for key in ('sampling_prob', 'pgd_score', 'magnitude',
+                            'direction')
+            })
+        return
     if state is None or 'amplified' not in state.table_names:
         return
     n = state.num_samples
@@ -95,10 +119,13 @@ def main(argv=None) -> int:
     batches = [b for _, b in zip(range(args.steps), loader)]
 
     runs = {}
+    skipped = []
     for method in METHODS:
-        variants = [(method, False)]
-        if method == 'ie':
-            variants = [('ie (before T2)', False), ('ie (guided)', True)]
+        if not osp.isfile(config_path(method, args.dataset, args.severity)):
+            skipped.append(method)
+            continue
+        variants = [(method + suffix, flag)
+                    for suffix, flag in PHASES.get(method, [('', False)])]
         for name, guided in variants:
             _, model, optim = build(method, args.dataset, args.severity)
             prime(model, dataset, generator, guided)
@@ -128,6 +155,10 @@ def main(argv=None) -> int:
     print('|---|---|---|')
     for name, value in median.items():
         print(f'| {name} | {1000 * value:.1f} | {value / base:.2f} |')
+    for method in skipped:
+        name = osp.basename(
+            config_path(method, args.dataset, args.severity))
+        print(f'{method}: no config {name}, not timed')
     print(f'BiasEnsemble committee (LfF+BE, IE): {committee_steps} GCE steps '
           f'of one model before training, about {committee_steps} Vanilla '
           'steps.')
@@ -138,7 +169,8 @@ def main(argv=None) -> int:
             steps=args.steps, rounds=args.rounds,
             seconds_per_step=times, median=median,
             ratio={k: v / base for k, v in median.items()},
-            committee_steps=committee_steps), indent=1), args.out)
+            committee_steps=committee_steps, skipped=skipped), indent=1),
+        args.out)
     print(f'written to {args.out}')
     return 0
 
