@@ -6,14 +6,33 @@ killed mid-write leaves a truncated file that a later ``--resume`` picks up.
 and moves it into place with ``os.replace``, which is atomic on POSIX and
 Windows: readers see the old file or the new one, never half of one.
 """
+import json
+import math
 import os
 import os.path as osp
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio import io as mmengine_io
+
+
+def strict_json(obj: Any, **kwargs) -> str:
+    """``json.dumps`` that writes NaN and infinities as ``null`` (strict
+    JSON, which ``json.dumps`` does not produce: it writes ``NaN``);
+    ``kwargs`` go to ``json.dumps``."""
+
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return json.dumps(clean(obj), allow_nan=False, **kwargs)
 
 
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:

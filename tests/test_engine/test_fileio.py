@@ -28,3 +28,15 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         atomic_write_bytes(b'new-but-broken', target)
     assert target.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['ckpt.pth']  # no temp file left behind
+
+
+def test_strict_json_writes_null_for_nan_and_infinities():
+    import json
+    import math
+
+    from debiascls.engine.fileio import strict_json
+    text = strict_json(dict(a=float('nan'), b=[1.5, float('inf')],
+                            c=dict(d=-math.inf, e='x'), f=(2, None)))
+    assert 'NaN' not in text and 'Infinity' not in text
+    assert json.loads(text) == dict(a=None, b=[1.5, None],
+                                    c=dict(d=None, e='x'), f=[2, None])

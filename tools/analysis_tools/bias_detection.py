@@ -18,7 +18,6 @@ de-noising module kept of the clean-label aligned, clean minority and
 noisy-label samples (PGD Table 16).
 """
 import argparse
-import json
 import sys
 
 import numpy as np
@@ -26,7 +25,7 @@ from mmengine.config import Config, DictAction
 
 from debiascls.apis import prepare_config, run_tool
 from debiascls.engine.checkpoint import safe_torch_load
-from debiascls.engine.fileio import atomic_write_text
+from debiascls.engine.fileio import atomic_write_text, strict_json
 from debiascls.evaluation.bias_detection import (denoising_stats,
                                                  detection_stats, ie_table2,
                                                  pgd_upweighted_sets,
@@ -150,7 +149,7 @@ def main(argv=None) -> None:
         print('\nDe-noising (kept / total): ' + ', '.join(
             f"{k} {v['kept']} / {v['total']}" for k, v in kept.items()))
     if args.json:
-        atomic_write_text(json.dumps(result, indent=1), args.json)
+        atomic_write_text(strict_json(result, indent=1), args.json)
 
 
 if __name__ == '__main__':
