@@ -23,6 +23,8 @@ METHODS = {
     # T1 = 2, T2 = 4: the checkpoint of iteration 3 lies between them.
     'ie': COMMITTEE + ['model.t1=2', 'model.t2=4'],
     'cosfairnet': [],
+    # the second update with an optimizer (Adam) of its own, checkpointed
+    'cosfairnet-separate': ['model.realign_optimizer=separate'],
     # Step 2 after iteration 4 (bias_iters = 0.5 of 8): the checkpoint of
     # iteration 3 is before the switch (resumed here), 6 after it (below).
     'pgd': [],
@@ -31,7 +33,7 @@ METHODS = {
 
 
 def _config(method):
-    if method == 'cosfairnet':  # its own MLP config on Colored MNIST; the
+    if method.startswith('cosfairnet'):  # its own MLP config on Colored MNIST; the
         # tiny SynthDigits copy has the same 28x28 digits and layout
         return str(REPO / 'configs/methods/cosfairnet_cmnist_1pct.py')
     return str(REPO / f'configs/methods/{method}_synthdigits_1pct.py')
@@ -39,7 +41,7 @@ def _config(method):
 
 def _options(data_root, method):
     extra = []
-    if method == 'cosfairnet':
+    if method.startswith('cosfairnet'):
         extra = [
             f'{loader}.dataset.type=SynthDigits'
             for loader in ('train_dataloader', 'val_dataloader',
@@ -92,6 +94,9 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
     if not method.startswith('pgd'):
         assert {'per_sample.loss_b', 'per_sample.loss_d'} <= tables
     assert 'random_state' in a
+    if method == 'cosfairnet-separate':
+        assert set(a['optimizer']) == {'biased', 'debiased', 'realign'}
+        assert a['optimizer']['realign']['state']  # Adam moments saved
     if method.startswith('pgd'):
         assert {'per_sample.sampling_prob', 'per_sample.pgd_score'} <= tables
         assert bool(a['state_dict']['scores_ready'])

@@ -121,3 +121,69 @@ def test_raw_difficulty_and_bad_arguments():
         _model(similar_layers=['head.fc'], dissimilar_layers=['head.fc'])
     with pytest.raises(ValueError, match='dissim_form'):
         _model(dissim_form='sine')
+
+
+def test_separate_realign_optimizer_steps_by_hand_and_leaves_adam_alone():
+    from debiascls.engine.optimizers import MultiModelOptimWrapperConstructor
+    model = _model(realign_optimizer='separate', lambda_sim=2.0,
+                   lambda_dissim=0.5)
+    constructor = MultiModelOptimWrapperConstructor(
+        dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=0.01),
+             per_model=dict(realign=dict(optimizer=dict(type='SGD',
+                                                         lr=0.5)))))
+    optim = constructor(model)
+    assert set(optim.keys()) == {'biased', 'debiased', 'realign'}
+    realign = optim['realign'].optimizer
+    assert isinstance(realign, torch.optim.SGD)
+    f_d = model.models['debiased']
+    modules_d = dict(f_d.named_modules())
+    modules_b = dict(model.models['biased'].named_modules())
+    layer_params = {id(p) for name, _ in model.layers
+                    for p in modules_d[name].parameters()}
+    assert {id(p) for g in realign.param_groups
+            for p in g['params']} == layer_params
+    # a view: the checkpoint has no second copy of the layers
+    assert not any(k.startswith('realign') for k in model.state_dict())
+
+    batch = dict(
+        inputs=torch.rand(4, 3, 4, 4),
+        data_samples=dict(gt_label=torch.tensor([0, 1, 2, 0]),
+                          sample_idx=torch.arange(4)))
+    model._hooks_checked = True
+    model.train_step(batch, optim)  # main update + a realignment
+    opt_d = optim['debiased'].optimizer
+    adam_state = {id(p): {k: v.clone() for k, v in opt_d.state[p].items()}
+                  for p in f_d.parameters()}
+    expected = {}
+    for name, group in model.layers:
+        a = layer_vector(modules_d[name]).detach().requires_grad_()
+        b = layer_vector(modules_b[name]).detach()
+        loss = (2.0 * (1 - cosine(a, b)) if group == 'sim' else
+                0.5 * cosine(a, b))
+        grad, = torch.autograd.grad(loss, a)
+        expected[name] = (a - 0.5 * grad).detach()  # plain SGD, lr 0.5
+
+    model.realign(optim)
+
+    for name, _ in model.layers:
+        torch.testing.assert_close(layer_vector(modules_d[name]),
+                                   expected[name])
+    for p in f_d.parameters():  # f_d's Adam moments are not touched
+        for key, value in adam_state[id(p)].items():
+            assert torch.equal(opt_d.state[p][key], value)
+
+
+def test_realign_optimizer_names_and_errors():
+    from debiascls.engine.optimizers import MultiModelOptimWrapperConstructor
+    with pytest.raises(ValueError, match='realign_optimizer'):
+        _model(realign_optimizer='own')
+    shared = _model()
+    assert shared.extra_optim_modules() == {}
+    constructor = MultiModelOptimWrapperConstructor(
+        dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=0.01),
+             per_model=dict(realign=dict(optimizer=dict(lr=0.1)))))
+    with pytest.raises(KeyError, match='realign'):
+        constructor(shared)
+    separate = _model(realign_optimizer='separate')
+    with pytest.raises(KeyError, match="optim_wrapper\\['realign'\\]"):
+        separate.realign(_adam(separate))

@@ -39,6 +39,9 @@ class MultiModelOptimWrapperConstructor:
 
     A plain list ``param_scheduler`` then applies to every optimizer; a dict
     keyed by model name gives each its own schedule (mmengine's rule).
+    Parameter groups an algorithm declares in ``extra_optim_modules()``
+    (e.g. CosFairNet's ``realign``) get a wrapper too, configured the same
+    way.
     """
 
     def __init__(self,
@@ -60,15 +63,24 @@ class MultiModelOptimWrapperConstructor:
             raise TypeError(
                 'MultiModelOptimWrapperConstructor needs an algorithm with a '
                 f'`models` ModuleDict, got {type(model).__name__}.')
-        unknown = set(self.per_model) - set(models.keys())
+        groups = dict(models.items())
+        extra = getattr(model, 'extra_optim_modules', dict)()
+        clash = set(extra) & set(groups)
+        if clash:
+            raise KeyError(f'{type(model).__name__}: extra optimizer groups '
+                           f'{sorted(clash)} share a name with its models.')
+        groups.update(extra)
+        unknown = set(self.per_model) - set(groups)
         if unknown:
             raise KeyError(
                 f'optim_wrapper.per_model names {sorted(unknown)}, but the '
                 f'algorithm {type(model).__name__} has the models '
-                f'{sorted(models.keys())}.')
+                f'{sorted(models.keys())}'
+                + (f' and the optimizer groups {sorted(extra)}'
+                   if extra else '') + '.')
         return OptimWrapperDict(**{
-            name: self.build_for(name, sub_model)
-            for name, sub_model in models.items()
+            name: self.build_for(name, module)
+            for name, module in groups.items()
         })
 
     def build_for(self, name: str, module: nn.Module) -> OptimWrapper:

@@ -85,6 +85,14 @@ class BaseDebiasAlgorithm(BaseModel):
     # ------------------------------------------------------------------ #
     # Set-up shared with hooks and the train loop
     # ------------------------------------------------------------------ #
+    def extra_optim_modules(self) -> Dict[str, nn.Module]:
+        """Parameter groups that get an optimizer wrapper of their own
+        besides one per model (name -> module holding them; the module is
+        a view over parameters of :attr:`models`, not a new submodule).
+        None by default; CosFairNet's separate realignment optimizer is
+        one."""
+        return {}
+
     def add_per_sample_tables(self, tables: Dict[str, str]) -> None:
         """Declare per-sample tables (``{name: 'float'|'bool'|'long'}``);
         they are sized by :meth:`prepare_train` and checkpointed."""

@@ -14,6 +14,8 @@ from debiascls.registry import MODELS
 DISSIM_FORMS = ('cos', 'abs', 'square')
 #: Which loss goes to which layer group.
 SIGN_CONVENTIONS = ('text', 'supplementary')
+#: Which optimizer takes the second update's steps.
+REALIGN_OPTIMIZERS = ('shared', 'separate')
 
 
 def layer_vector(module: nn.Module, include_bias: bool = True) -> torch.Tensor:
@@ -63,6 +65,17 @@ class CosFairNet(LfF):
     ``sign_convention='supplementary'`` swaps the two losses (the weights
     stay with their layer groups).
 
+    The paper does not say which optimizer takes these steps; its remark
+    that the optimizer's momentum would move the other layers suggests
+    ``f_d``'s own (Adam), which ``realign_optimizer='shared'`` (default)
+    uses: its moment estimates then mix both updates' gradients of a
+    layer, and Adam's per-parameter normalisation makes the step about
+    ``lr`` whatever the loss weights once the cosine gradient dominates.
+    ``'separate'`` gives the configured layers an optimizer wrapper of
+    their own, ``optim_wrapper['realign']`` (its own state; configure it
+    with ``optim_wrapper.per_model.realign``, e.g. plain SGD, under which
+    ``lambda_sim``/``lambda_dissim`` scale the step).
+
     ``W(x)`` is LfF's relative difficulty with per-sample EMAs and class-wise
     normalisation (``difficulty='lff'``, :meth:`LfF.relative_difficulty`);
     the paper writes it on the raw per-batch losses, ``CE_b / (CE_b +
@@ -82,6 +95,8 @@ class CosFairNet(LfF):
         sign_convention: 'text' or 'supplementary'.
         include_bias: Compare weights and biases (True) or weights only.
         difficulty: 'lff' or 'raw'.
+        realign_optimizer: 'shared' (``f_d``'s optimizer) or 'separate'
+            (``optim_wrapper['realign']``).
     """
 
     def __init__(self,
@@ -95,6 +110,7 @@ class CosFairNet(LfF):
                  sign_convention: str = 'text',
                  include_bias: bool = True,
                  difficulty: str = 'lff',
+                 realign_optimizer: str = 'shared',
                  q: float = 0.7,
                  ema_alpha: float = 0.7,
                  gce_as_coded: bool = True,
@@ -111,7 +127,8 @@ class CosFairNet(LfF):
         for key, value, allowed in (
             ('dissim_form', dissim_form, DISSIM_FORMS),
             ('sign_convention', sign_convention, SIGN_CONVENTIONS),
-            ('difficulty', difficulty, ('lff', 'raw'))):
+            ('difficulty', difficulty, ('lff', 'raw')),
+            ('realign_optimizer', realign_optimizer, REALIGN_OPTIMIZERS)):
             if value not in allowed:
                 raise ValueError(f'CosFairNet: {key}="{value}" is not one of '
                                  f'{allowed}.')
@@ -143,6 +160,17 @@ class CosFairNet(LfF):
         self.sign_convention = sign_convention
         self.include_bias = include_bias
         self.difficulty = difficulty
+        self.realign_optimizer = realign_optimizer
+
+    def extra_optim_modules(self) -> Dict[str, nn.Module]:
+        """``realign``: the configured layers of ``f_d``, when the second
+        update has an optimizer of its own."""
+        if self.realign_optimizer != 'separate':
+            return {}
+        modules_d = dict(self.models['debiased'].named_modules())
+        # a view, not a submodule: built on demand, never assigned to self
+        return dict(realign=nn.ModuleList(
+            [modules_d[name] for name, _ in self.layers]))
 
     def layer_loss(self, cos: torch.Tensor, group: str) -> torch.Tensor:
         """The realignment loss of one layer from its cosine ``S``."""
@@ -158,10 +186,19 @@ class CosFairNet(LfF):
 
     def realign(self, optim_wrapper: OptimWrapperDict
                 ) -> Dict[str, torch.Tensor]:
-        """The second update: one step of ``f_d``'s optimizer per configured
-        layer, with gradients on that layer only."""
+        """The second update: one optimizer step per configured layer, with
+        gradients on that layer only (``f_d``'s optimizer, or the separate
+        ``realign`` one)."""
         f_d, f_b = self.models['debiased'], self.models['biased']
-        opt_d = optim_wrapper['debiased']
+        if self.realign_optimizer == 'separate':
+            if 'realign' not in optim_wrapper:
+                raise KeyError(
+                    "CosFairNet(realign_optimizer='separate') needs "
+                    "optim_wrapper['realign']; build the optimizers with "
+                    'MultiModelOptimWrapperConstructor, which adds it.')
+            opt_d = optim_wrapper['realign']
+        else:
+            opt_d = optim_wrapper['debiased']
         modules_d = dict(f_d.named_modules())
         modules_b = dict(f_b.named_modules())
         log_vars: Dict[str, torch.Tensor] = {}
