@@ -253,6 +253,9 @@ class BiasCommitteeHook(Hook):
             sampler=RandomSampler(dataset, generator=generator)
             if shuffle else None,
             num_workers=workers,
+            # workers (and their decoded-image caches) live across epochs:
+            # a committee member sees the training set ~40 times
+            persistent_workers=workers > 0,
             collate_fn=default_collate,
             # BE drops the last incomplete batch, unless there is no other
             drop_last=shuffle and len(dataset) >= batch_size)
