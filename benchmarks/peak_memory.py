@@ -14,10 +14,16 @@ training steps. Reported per algorithm:
 - on CUDA (``--device cuda``): ``torch.cuda.max_memory_allocated`` over the
   steps, and the memory allocated before them (models, batches).
 
+``--family rebias`` measures ReBias and its baselines instead (Vanilla,
+Biased G, LearnedMixin+H in f's phase, RUBi, ReBias), built from their
+Biased MNIST configs and fed random 28x28 batches of ``--batch``, as
+``benchmarks/rebias_step_time.py`` does.
+
 Usage::
 
     python benchmarks/peak_memory.py [--dataset synthdigits] [--severity 1pct]
         [--steps 5] [--device cpu|cuda] [--out work_dirs/benchmarks/peak_memory.json]
+    python benchmarks/peak_memory.py --family rebias [--batch 64]
 """
 import argparse
 import json
@@ -33,6 +39,8 @@ sys.path.insert(0, REPO)
 from debiascls.engine.fileio import atomic_write_text  # noqa: E402
 
 MIB = 1024 * 1024
+#: The ReBias family's setting (``--family rebias``).
+REBIAS_SETTING = 'biased_mnist_rho0.997'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,6 +49,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--severity', default='1pct')
     parser.add_argument('--steps', type=int, default=5)
     parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
+    parser.add_argument('--family', default='lff', choices=('lff', 'rebias'),
+                        help='lff: the LfF family, CosFairNet and PGD on '
+                        '--dataset; rebias: ReBias and its baselines on '
+                        'Biased MNIST-sized random batches')
+    parser.add_argument('--batch', type=int, default=64,
+                        help='batch size of --family rebias')
     parser.add_argument('--out',
                         default='work_dirs/benchmarks/peak_memory.json')
     parser.add_argument('--child', nargs=2, metavar=('METHOD', 'PHASE'),
@@ -86,15 +100,24 @@ def measure(args: argparse.Namespace) -> Dict[str, float]:
     method, phase = args.child
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
-    cfg, model, optim = build(method, args.dataset, args.severity)
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=cfg.train_dataloader.batch_size, shuffle=True,
-        drop_last=True, collate_fn=default_collate, generator=generator)
-    batches = [b for _, b in zip(range(args.steps), loader)]
     device = torch.device(args.device)
-    model.to(device)
-    prime(model, dataset, generator, phase == '1')
+    if args.family == 'rebias':
+        from benchmarks import rebias_step_time
+        model, optim = rebias_step_time.build(
+            f'{method}_{REBIAS_SETTING}.py', args.device)
+        batches = rebias_step_time.batches((args.batch, 3, 28, 28), 10,
+                                           args.steps, args.device,
+                                           generator)
+    else:
+        cfg, model, optim = build(method, args.dataset, args.severity)
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_size=cfg.train_dataloader.batch_size,
+            shuffle=True, drop_last=True, collate_fn=default_collate,
+            generator=generator)
+        batches = [b for _, b in zip(range(args.steps), loader)]
+        model.to(device)
+        prime(model, dataset, generator, phase == '1')
     model.train()
     if device.type == 'cuda':
         torch.cuda.synchronize()
@@ -125,6 +148,13 @@ def main(argv=None) -> int:
         print(json.dumps(measure(args)))
         return 0
     from benchmarks.step_time import METHODS, PHASES, config_path
+    if args.family == 'rebias':
+        from benchmarks.rebias_step_time import METHODS
+        PHASES = {}
+        setting = REBIAS_SETTING
+        args.dataset, args.severity = setting.rsplit('_', 1)
+    else:
+        setting = f'{args.dataset}_{args.severity}'
     results, skipped = {}, []
     for method in METHODS:
         if not osp.isfile(config_path(method, args.dataset, args.severity)):
@@ -134,7 +164,8 @@ def main(argv=None) -> int:
                 PHASES.get(method, [('', False)])):
             cmd = [sys.executable, osp.abspath(__file__), '--dataset',
                    args.dataset, '--severity', args.severity, '--steps',
-                   str(args.steps), '--device', args.device, '--child',
+                   str(args.steps), '--device', args.device, '--family',
+                   args.family, '--batch', str(args.batch), '--child',
                    method, str(index)]
             proc = subprocess.run(cmd, cwd=REPO, capture_output=True,
                                   text=True)
@@ -145,8 +176,9 @@ def main(argv=None) -> int:
                 proc.stdout.strip().splitlines()[-1])
     base = results['vanilla']['increment_mib']
     kind = 'CUDA allocated' if args.device == 'cuda' else 'CPU resident'
-    print(f'{args.dataset} {args.severity}, {args.steps} steps, {kind} '
-          'memory (MiB)')
+    batch = f', random batches of {args.batch}' if (
+        args.family == 'rebias') else ''
+    print(f'{setting}, {args.steps} steps{batch}, {kind} memory (MiB)')
     print('| algorithm | before the steps | peak | training increment '
           '| increment / Vanilla\'s |')
     print('|---|---|---|---|---|')
@@ -156,10 +188,9 @@ def main(argv=None) -> int:
               f'{r["increment_mib"]:.1f}{flag} | '
               f'{r["increment_mib"] / base:.2f} |')
     for method in skipped:
-        print(f'{method}: no config for {args.dataset}_{args.severity}, '
-              'not measured')
+        print(f'{method}: no config for {setting}, not measured')
     atomic_write_text(
-        json.dumps(dict(setting=f'{args.dataset}_{args.severity}',
+        json.dumps(dict(setting=setting, family=args.family,
                         device=args.device, steps=args.steps,
                         results=results, skipped=skipped,
                         ratio={k: v['increment_mib'] / base
