@@ -69,8 +69,9 @@ class CosFairNet(LfF):
     that the optimizer's momentum would move the other layers suggests
     ``f_d``'s own (Adam), which ``realign_optimizer='shared'`` (default)
     uses: its moment estimates then mix both updates' gradients of a
-    layer, and Adam's per-parameter normalisation makes the step about
-    ``lr`` whatever the loss weights once the cosine gradient dominates.
+    layer, so the loss weights set the cosine gradient's share against the
+    layer's CE gradients (and once those fade, Adam's per-parameter
+    normalisation lets the cosine drive the layer to ``S = ±1``).
     ``'separate'`` gives the configured layers an optimizer wrapper of
     their own, ``optim_wrapper['realign']`` (its own state; configure it
     with ``optim_wrapper.per_model.realign``, e.g. plain SGD, under which
