@@ -106,6 +106,44 @@ def test_scores_of_a_concentrated_class_do_not_underflow():
     assert (p[:999] >= 0).all() and (p[:999] < 1e-300).all()
 
 
+def test_direction_floor_by_hand():
+    # Three gradients along e1 and one along -e1 in 2 dimensions: the unit
+    # vectors sum to (2, 0), r = 1/2, kappa = r (2 - r^2) / (1 - r^2) = 7/6;
+    # the outlier's density relative to the others is exp(-2 kappa) = 0.097.
+    g = torch.tensor([[1.0, 0.0], [2.0, 0.0], [1.0, 0.0], [-1.0, 0.0]])
+    kappa = 0.5 * (2 - 0.25) / 0.75
+    exact = class_scores(g, lam=1.0)['direction']
+    rel = math.exp(-2 * kappa)
+    assert torch.allclose(exact, torch.tensor(
+        [1, 1, 1, rel]).double() / (3 + rel))
+    # The official helper's floor: relative density clamped to [floor, 1].
+    floored = class_scores(g, lam=1.0, direction_floor=0.5)
+    assert torch.allclose(floored['direction'],
+                          torch.tensor([1, 1, 1, 0.5]).double() / 3.5)
+    m = floored['magnitude']  # (1, 1/2, 1, 1) / 3.5
+    assert torch.allclose(m, torch.tensor([1, 0.5, 1, 1]).double() / 3.5)
+    d = floored['direction']
+    assert torch.allclose(floored['score'], 2 * m * d / (m + d))
+    # A floor below every relative density changes nothing.
+    assert torch.allclose(
+        class_scores(g, lam=1.0, direction_floor=0.01)['direction'], exact)
+    # With the floor, p_s of a concentrated class stays within 1 / floor
+    # (times the magnitude's range): the sampler accepts more than a few.
+    torch.manual_seed(0)
+    conc = torch.zeros(1000, 100)
+    conc[:, 0] = 1.0
+    conc[:, 1:] = 0.05 * torch.randn(1000, 99)
+    exact_p = rejection_probs(class_scores(conc, 1.0)['log_score'])
+    floor_p = rejection_probs(class_scores(conc, 1.0, 1e-8)['log_score'])
+    assert floor_p.min() > 1e-9 and exact_p.min() < 1e-12
+    assert floor_p.mean() > exact_p.mean()
+
+
+def test_pgd_rejects_a_bad_direction_floor():
+    with pytest.raises(ValueError, match='direction_floor'):
+        _pgd(num_dims=4, direction_floor=1.5)
+
+
 def test_dominant_dims_and_official_probs():
     assert dominant_dims(torch.tensor([0.1, 5.0, 0.3, 2.0]), 2).tolist() == [
         1, 3
@@ -169,7 +207,7 @@ def test_compute_sampling_probs_per_class():
     for c in (0, 1):
         rows = grads[3 * c:3 * c + 3]
         dims = dominant_dims(rows.abs().sum(0).double(), 4)
-        want = class_scores(rows[:, dims], 1.0)['score']
+        want = class_scores(rows[:, dims], 1.0, 1e-8)['score']
         assert np.allclose(out['pgd_score'][3 * c:3 * c + 3], want.numpy())
         assert np.isclose(out['magnitude'][3 * c:3 * c + 3].sum(), 1)
     assert np.isclose(out['sampling_prob'].max(), 1.0)

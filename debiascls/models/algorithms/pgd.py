@@ -34,14 +34,20 @@ def dominant_dims(abs_sum: torch.Tensor, k: int) -> torch.Tensor:
     return torch.topk(abs_sum, k).indices.sort().values
 
 
-def class_scores(grads: torch.Tensor, lam: float) -> Dict[str, torch.Tensor]:
+def class_scores(grads: torch.Tensor,
+                 lam: float,
+                 direction_floor: Optional[float] = None
+                 ) -> Dict[str, torch.Tensor]:
     """PGD Eq. (1) and the aggregated score, for the samples of one class.
 
     - magnitude ``M(i) = (1 / ||g_i||) / sum_j (1 / ||g_j||)``;
     - direction ``D(i) = p_dir(i) / sum_j p_dir(j)`` with ``p_dir`` the vMF
       density of ``g_i / ||g_i||`` under the approximate MLE (Appendix G),
       computed in log space (its normaliser cancels in ``D`` but not in
-      the reported ``log_p_dir``);
+      the reported ``log_p_dir``); with ``direction_floor`` the density
+      relative to the class's most typical sample, ``p_dir(i) / max_j
+      p_dir(j)``, is first clamped to ``[direction_floor, 1]``, as the
+      official repository's ``calc_vmf`` helper does (floor 1e-8);
     - ``S(i) = (1 + lam) M(i) D(i) / (lam M(i) + D(i))``, the harmonic mean
       of ``M`` and ``D`` weighted by ``lam`` (``lam = 0``: ``M`` alone,
       ``lam -> inf``: ``D`` alone; the formula is garbled in our copy of
@@ -52,6 +58,8 @@ def class_scores(grads: torch.Tensor, lam: float) -> Dict[str, torch.Tensor]:
         grads: (n, k) per-sample gradients of the class (on its dominant
             dimensions).
         lam: The balancing hyper-parameter.
+        direction_floor: Smallest relative direction density, or None for
+            the exact vMF density.
     """
     g = grads.double()
     norms = g.norm(dim=1).clamp_min(1e-30)
@@ -63,7 +71,10 @@ def class_scores(grads: torch.Tensor, lam: float) -> Dict[str, torch.Tensor]:
     unit = g / norms[:, None]
     u, r, kappa = vmf_mle(unit)
     log_p_dir = vmf_log_pdf(unit, u, kappa)
-    log_d = torch.log_softmax(log_p_dir, dim=0)
+    log_rel = log_p_dir - log_p_dir.max()
+    if direction_floor is not None:
+        log_rel = log_rel.clamp_min(math.log(direction_floor))
+    log_d = torch.log_softmax(log_rel, dim=0)
     log_lam = math.log(lam) if lam > 0 else -math.inf
     log_score = (math.log1p(lam) + log_m + log_d -
                  torch.logaddexp(log_lam + log_m, log_d))
@@ -131,6 +142,14 @@ class PGD(BaseDebiasAlgorithm):
             (default: True for the official variant, False for the seed,
             whose Algorithm 2 trains a separate ``theta_d``).
         chunk_size: Samples per vectorised gradient chunk.
+        direction_floor: The seed variant's smallest direction density
+            relative to its class's most typical gradient. The paper's
+            formula has no floor; the official repository's vMF helper
+            (``module/scores.py``, ``calc_vmf``) clamps it at 1e-8, which we
+            follow by default. Without it (None) a concentrated class
+            (kappa in the hundreds) spreads ``p_s`` over hundreds of orders
+            of magnitude and the rejection sampler accepts a handful of
+            samples only (docs/benchmarks.md).
     """
 
     main_model = 'debiased'
@@ -148,6 +167,7 @@ class PGD(BaseDebiasAlgorithm):
                  norm_p: float = 0.7,
                  init_debiased_from_biased: Optional[bool] = None,
                  chunk_size: int = 64,
+                 direction_floor: Optional[float] = 1e-8,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -166,6 +186,11 @@ class PGD(BaseDebiasAlgorithm):
                 f'a fraction of max_iters in (0, 1), got {bias_iters!r}.')
         if lam < 0 or num_dims < 1:
             raise ValueError('PGD: lam must be >= 0 and num_dims >= 1.')
+        if direction_floor is not None and not 0 < direction_floor < 1:
+            raise ValueError(
+                'PGD: direction_floor must be in (0, 1) or None (the exact '
+                f'vMF density), got {direction_floor!r}.')
+        self.direction_floor = direction_floor
         self.variant = variant
         self.q = q
         self.num_dims = int(num_dims)
@@ -283,7 +308,7 @@ class PGD(BaseDebiasAlgorithm):
             members = pool[labels[pool] == c]
             scores = class_scores(
                 torch.stack([reduced[i] for i in members.tolist()]),
-                self.lam)
+                self.lam, self.direction_floor)
             for key in ('magnitude', 'direction'):
                 out[key][members] = scores[key].numpy()
             out['pgd_score'][members] = scores['score'].numpy()
