@@ -4,7 +4,9 @@ PGD trains ``f_b`` (step 1), scores every training sample with per-sample
 gradients (step 2), then trains ``f_d`` (step 3). This script times, through
 ``tools/train.py`` on the same data:
 
-- Vanilla for ``--iters`` iterations;
+- Vanilla for ``--iters`` iterations, with its own training pipeline and
+  with PGD's (PGD trains with augmentations that Vanilla's configs do not
+  use; "the same data" is the second);
 - PGD with each stage as long as Vanilla's training (``2 x iters``; the
   paper's protocol, "the same epochs" per model: its Table 14 reports 3.1x);
 - PGD within Vanilla's budget (``iters``, the two stages halving it; how our
@@ -48,6 +50,15 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def with_train_pipeline_of(leaf: str, source: str) -> None:
+    """Append ``source``'s training pipeline to the leaf config ``leaf``."""
+    from mmengine.config import Config
+    pipeline = Config.fromfile(source).train_dataloader.dataset.pipeline
+    with open(leaf, 'a') as f:
+        f.write(f'train_dataloader = dict(dataset=dict(pipeline='
+                f'{[dict(t) for t in pipeline]!r}))\n')
+
+
 def run(config: str, work_dir: str, options) -> float:
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
            '--work-dir', work_dir, '--no-validate', '--cfg-options',
@@ -81,32 +92,44 @@ def main(argv=None) -> int:
         common.append(f'mnist_root={osp.abspath(args.mnist_root)}')
     runs = {
         'vanilla': ('vanilla', args.iters),
+        "vanilla (PGD's augmentations)": ('vanilla', args.iters),
         'pgd (each stage = Vanilla)': ('pgd', 2 * args.iters),
         'pgd (same budget)': ('pgd', args.iters),
     }
     walls, scoring = {}, {}
+    def config_of(method: str) -> str:
+        return osp.join(REPO, 'configs', 'methods',
+                        f'{method}_{args.dataset}_{args.severity}.py')
+
     for name, (method, iters) in runs.items():
-        config = osp.join(REPO, 'configs', 'methods',
-                          f'{method}_{args.dataset}_{args.severity}.py')
-        work_dir = osp.join(args.work_dir, name.replace(' ', '_').replace(
-            '(', '').replace(')', '').replace('=', ''))
-        config = with_model_base(config, args.model_base, work_dir)
+        work_dir = osp.join(args.work_dir, re.sub(r'[^a-z0-9]+', '_',
+                                                  name.lower()).strip('_'))
+        config = with_model_base(config_of(method), args.model_base,
+                                 work_dir)
+        if 'augmentations' in name:
+            with_train_pipeline_of(config, config_of('pgd'))
         walls[name] = run(config, work_dir,
                           common + [f'train_cfg.max_iters={iters}'])
         if method == 'pgd':
             scoring[name] = scoring_seconds(work_dir)
     base = walls['vanilla']
+    same_data = walls["vanilla (PGD's augmentations)"]
     print(f'{args.dataset} {args.severity}, {args.model_base}, Vanilla '
           f'{args.iters} iterations (wall time of tools/train.py, no '
           'evaluation):')
     for name, wall in walls.items():
         extra = (f', of which step 2 (scoring) {scoring[name]:.0f} s'
                  if name in scoring else '')
-        print(f'  {name}: {wall:.0f} s, {wall / base:.2f}x Vanilla{extra}')
+        print(f'  {name}: {wall:.0f} s, {wall / base:.2f}x Vanilla, '
+              f'{wall / same_data:.2f}x Vanilla with the same '
+              f'augmentations{extra}')
     atomic_write_text(json.dumps(dict(
         dataset=args.dataset, severity=args.severity, iters=args.iters,
         model_base=args.model_base, wall_s=walls, scoring_s=scoring,
-        ratio={k: v / base for k, v in walls.items()}), indent=1), args.out)
+        ratio={k: v / base for k, v in walls.items()},
+        ratio_same_augmentations={k: v / same_data
+                                  for k, v in walls.items()}), indent=1),
+        args.out)
     return 0
 
 
