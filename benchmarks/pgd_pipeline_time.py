@@ -90,23 +90,24 @@ def main(argv=None) -> int:
               'default_hooks.logger.interval=500']
     if args.mnist_root:
         common.append(f'mnist_root={osp.abspath(args.mnist_root)}')
-    runs = {
-        'vanilla': ('vanilla', args.iters),
-        "vanilla (PGD's augmentations)": ('vanilla', args.iters),
-        'pgd (each stage = Vanilla)': ('pgd', 2 * args.iters),
-        'pgd (same budget)': ('pgd', args.iters),
-    }
-    walls, scoring = {}, {}
     def config_of(method: str) -> str:
         return osp.join(REPO, 'configs', 'methods',
                         f'{method}_{args.dataset}_{args.severity}.py')
 
-    for name, (method, iters) in runs.items():
+    # name: (method, iterations, train with PGD's pipeline)
+    runs = {
+        'vanilla': ('vanilla', args.iters, False),
+        "vanilla (PGD's augmentations)": ('vanilla', args.iters, True),
+        'pgd (each stage = Vanilla)': ('pgd', 2 * args.iters, False),
+        'pgd (same budget)': ('pgd', args.iters, False),
+    }
+    walls, scoring = {}, {}
+    for name, (method, iters, pgd_pipeline) in runs.items():
         work_dir = osp.join(args.work_dir, re.sub(r'[^a-z0-9]+', '_',
                                                   name.lower()).strip('_'))
         config = with_model_base(config_of(method), args.model_base,
                                  work_dir)
-        if 'augmentations' in name:
+        if pgd_pipeline:
             with_train_pipeline_of(config, config_of('pgd'))
         walls[name] = run(config, work_dir,
                           common + [f'train_cfg.max_iters={iters}'])
