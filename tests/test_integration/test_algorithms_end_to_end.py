@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 
+import numpy as np
 import pytest
 import torch
 
@@ -29,6 +30,8 @@ METHODS = {
     # iteration 3 is before the switch (resumed here), 6 after it (below).
     'pgd': [],
     'pgd-official': [],
+    # PGD behind its de-noising module (a noise model of 3 iterations)
+    'pgd-denoise': ['custom_hooks.0.num_iters=3'],
 }
 
 
@@ -102,11 +105,22 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
         assert bool(a['state_dict']['scores_ready'])
         assert os.path.isfile(full / 'pgd_scores.npz')
         probs = a['state_dict']['per_sample.sampling_prob']
-        if method == 'pgd':
+        if method != 'pgd-official':
             assert probs.max() == 1  # p_s = min S / S
         else:
             assert abs(float(probs.sum()) - 1) < 1e-5
         assert 'PGDScoringHook: sampling probabilities' in log
+        # f_b: the raw training set (seed variant) or the augmenting
+        # training pipeline in both stages (official variant).
+        raw = 'step 1 trains f_b on the raw training set' in log
+        assert raw == (method != 'pgd-official')
+    if method == 'pgd-denoise':
+        assert 'DenoisingHook: D_clean keeps' in log
+        with np.load(full / 'denoising.npz') as cache:
+            clean = cache['clean']
+        assert clean.shape == (40, ) and clean.any()
+        # PGD scores D_clean only: the removed samples are never drawn.
+        assert (probs[torch.from_numpy(~clean)] == 0).all()
     if method in ('lff_be', 'ie'):
         assert 'BiasCommitteeHook: |D^A|' in log
         assert os.path.isfile(full / 'bias_committee.npz')

@@ -4,7 +4,8 @@
 # rejection sampler for the second half. K: 100 for the MNIST variants and
 # Cartoon, 500 for the real-world sets (its Table 4). direction_floor: the
 # official vMF helper's clamp of the relative direction density (None: exact;
-# docs/methods/pgd.md).
+# docs/methods/pgd.md). f_b trains on the raw training set (the config's
+# test_pipeline; bias_pipeline), f_d through the augmenting train pipeline.
 model = dict(
     type='PGD', bias_iters=0.5, variant='seed', q=0.7, num_dims=100,
     lam=1.0, direction_floor=1e-8)
@@ -12,5 +13,9 @@ custom_hooks = [
     # the phase `debias` starts at bias_iters
     dict(type='TrainPhaseHook'),
     # step 2 at bias_iters: scores, p_s, the sampler switch
-    dict(type='PGDScoringHook', batch_size=256, pipeline='test'),
+    dict(
+        type='PGDScoringHook',
+        batch_size=256,
+        pipeline='test',
+        bias_pipeline='test'),
 ]

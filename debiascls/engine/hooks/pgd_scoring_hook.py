@@ -3,11 +3,11 @@ scores, sampling probabilities, and the switch of the training sampler."""
 import copy
 import io
 import os.path as osp
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Callable, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.dataset import default_collate
+from mmengine.dataset import Compose, default_collate
 from mmengine.dist import get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.utils import ProgressBar
@@ -17,13 +17,13 @@ from debiascls.engine.fileio import atomic_write_bytes
 from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.engine.runner.loops import _sampler_of
 from debiascls.models.utils.per_sample_grad import per_sample_ce_grads
-from debiascls.registry import DATASETS, HOOKS
+from debiascls.registry import DATASETS, HOOKS, TRANSFORMS
 
 
 @HOOKS.register_module()
 class PGDScoringHook(Hook):
-    """Runs PGD's step 2 after the last iteration of step 1
-    (``model.bias_iters``): per-sample gradients of ``f_b`` (eval mode) for
+    """Feeds step 1 the raw training set (``bias_pipeline``) and runs PGD's
+    step 2 after its last iteration (``model.bias_iters``): per-sample gradients of ``f_b`` (eval mode) for
     every training sample, in batches with ``torch.func`` and with a progress
     bar, sharded over ranks; the algorithm turns them into scores and
     sampling probabilities (:meth:`PGD.compute_sampling_probs`). Then it
@@ -45,6 +45,12 @@ class PGDScoringHook(Hook):
             ``test_pipeline`` (no augmentation, the default), 'train'
             through the training pipeline (the official code scores the
             augmented training loader).
+        bias_pipeline: The images f_b trains on in step 1: 'test' (the
+            default) the raw training set, through the config's
+            ``test_pipeline`` (the seed paper trains f_b "on the raw data
+            samples"; its Algorithm 2 augments in step 3 only); 'train' the training pipeline in
+            both stages (the official code's one augmented loader). f_d
+            always trains through the training pipeline.
         num_workers: Data-loader workers (default: the training loader's).
         out_file: File name under the work dir.
     """
@@ -54,13 +60,18 @@ class PGDScoringHook(Hook):
     def __init__(self,
                  batch_size: int = 256,
                  pipeline: str = 'test',
+                 bias_pipeline: str = 'test',
                  num_workers: Optional[int] = None,
                  out_file: str = 'pgd_scores.npz') -> None:
-        if pipeline not in ('test', 'train'):
-            raise ValueError('PGDScoringHook: pipeline must be "test" or '
-                             f'"train", got "{pipeline}".')
+        for key, value in (('pipeline', pipeline),
+                           ('bias_pipeline', bias_pipeline)):
+            if value not in ('test', 'train'):
+                raise ValueError(f'PGDScoringHook: {key} must be "test" or '
+                                 f'"train", got "{value}".')
         self.batch_size = batch_size
         self.pipeline = pipeline
+        self.bias_pipeline = bias_pipeline
+        self._augmented: Optional[Callable] = None
         self.num_workers = num_workers
         self.out_file = out_file
 
@@ -77,6 +88,18 @@ class PGDScoringHook(Hook):
                 "dict(type='ResumableInfiniteSampler'), got "
                 f'{type(sampler).__name__}.')
         algorithm.attach_hook('PGDScoringHook')
+        if self.bias_pipeline == 'test' and not hasattr(
+                runner.train_loop, 'set_train_pipeline'):
+            raise TypeError(
+                'PGDScoringHook(bias_pipeline="test") needs train_cfg.type='
+                f'"DebiasIterBasedTrainLoop", got '
+                f'{type(runner.train_loop).__name__}.')
+        if self.bias_pipeline == 'test' and not bool(algorithm.scores_ready):
+            self._augmented = runner.train_loop.set_train_pipeline(
+                self._test_pipeline(runner))
+            runner.logger.info('PGDScoringHook: step 1 trains f_b on the raw '
+                               'training set (test_pipeline); step 3 adds '
+                               'the training pipeline\'s augmentations.')
         if bool(algorithm.scores_ready):
             self._apply(runner, algorithm)
             runner.logger.info('PGDScoringHook: sampling probabilities '
@@ -88,6 +111,9 @@ class PGDScoringHook(Hook):
         if runner.iter + 1 != algorithm.bias_iters or bool(
                 algorithm.scores_ready):
             return
+        if self._augmented is not None:
+            runner.train_loop.set_train_pipeline(self._augmented)
+            self._augmented = None
         result = self._score(runner, algorithm)
         algorithm.load_sampling_probs(result)
         algorithm.start_debiasing()
@@ -107,6 +133,19 @@ class PGDScoringHook(Hook):
             algorithm.per_sample.get('sampling_prob').cpu().numpy(),
             begin=begin,
             mode=mode)
+
+    @staticmethod
+    def _test_pipeline(runner) -> Callable:
+        cfg = runner.cfg.get('test_pipeline')
+        if not cfg:
+            raise KeyError(
+                'PGDScoringHook(bias_pipeline="test") builds step 1\'s '
+                'pipeline from the config\'s top-level test_pipeline, which '
+                'this config lacks; add one or set bias_pipeline="train".')
+        return Compose([
+            TRANSFORMS.build(t) if isinstance(t, dict) else t
+            for t in copy.deepcopy(cfg)
+        ])
 
     def _dataset(self, runner):
         dataset = runner.train_dataloader.dataset

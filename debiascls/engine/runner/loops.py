@@ -14,7 +14,8 @@ import copy
 import logging
 import os.path as osp
 import random
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 import torch
@@ -135,6 +136,30 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         sampler.set_start(consumed_iters * self.dataloader.batch_size)
         self.dataloader_iterator = _InfiniteDataloaderIterator(
             self.dataloader)
+
+    def set_train_pipeline(self, pipeline: Callable) -> Callable:
+        """Replace the training set's pipeline and return the old one (PGD
+        trains f_b on the raw training set and f_d on augmented images).
+
+        Loader workers hold a copy of the data set, so persistent ones are
+        stopped here; the next (re)start of the data stream forks new ones.
+        Call it before the stream starts (``before_train``) or follow it
+        with :meth:`restart_data_stream`.
+        """
+        dataset = self.dataloader.dataset
+        if not hasattr(dataset, 'pipeline'):
+            raise TypeError(
+                f'set_train_pipeline: the training set '
+                f'{type(dataset).__name__} has no pipeline attribute.')
+        old, dataset.pipeline = dataset.pipeline, pipeline
+        # torch keeps persistent workers in the private ``_iterator``
+        # (DataLoader has no public way to stop them).
+        workers = getattr(self.dataloader, '_iterator', None)
+        if workers is not None:
+            if hasattr(workers, '_shutdown_workers'):
+                workers._shutdown_workers()
+            self.dataloader._iterator = None
+        return old
 
     def _start_data_stream(self) -> None:
         sampler = _sampler_of(self.dataloader)
