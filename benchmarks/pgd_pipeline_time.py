@@ -5,8 +5,9 @@ gradients (step 2), then trains ``f_d`` (step 3). This script times, through
 ``tools/train.py`` on the same data:
 
 - Vanilla for ``--iters`` iterations, with its own training pipeline and
-  with PGD's (PGD trains with augmentations that Vanilla's configs do not
-  use; "the same data" is the second);
+  with PGD's (PGD's f_d trains with augmentations that Vanilla's configs do
+  not use, its f_b on the raw images; "the same data" is the second, as the
+  paper's Vanilla uses the same augmentations);
 - PGD with each stage as long as Vanilla's training (``2 x iters``; the
   paper's protocol, "the same epochs" per model: its Table 14 reports 3.1x);
 - PGD within Vanilla's budget (``iters``, the two stages halving it; how our
@@ -73,11 +74,13 @@ def run(config: str, work_dir: str, options) -> float:
 
 
 def scoring_seconds(work_dir: str) -> float:
-    """Seconds between the scoring hook's first and last log lines."""
+    """Seconds from the scoring hook's "per-sample gradients" line to its
+    "sampling probabilities" line (step 2)."""
     stamps = []
     with open(osp.join(work_dir, 'stdout.log')) as f:
         for line in f:
-            if 'PGDScoringHook:' in line:
+            if re.search(r'PGDScoringHook: (per-sample gradients|sampling '
+                         r'probabilities:)', line):
                 m = re.search(r'(\d\d):(\d\d):(\d\d)', line)
                 h, mi, s = map(int, m.groups())
                 stamps.append(3600 * h + 60 * mi + s)
