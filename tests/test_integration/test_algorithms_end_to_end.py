@@ -29,6 +29,8 @@ METHODS = {
     # Step 2 after iteration 4 (bias_iters = 0.5 of 8): the checkpoint of
     # iteration 3 is before the switch (resumed here), 6 after it (below).
     'pgd': [],
+    # f_b on the raw training set (the paper's text), f_d on augmented ones
+    'pgd-rawfb': ['custom_hooks.1.bias_pipeline=test'],
     'pgd-official': [],
     # PGD behind its de-noising module (a noise model of 3 iterations)
     'pgd-denoise': ['custom_hooks.0.num_iters=3'],
@@ -39,6 +41,8 @@ def _config(method):
     if method.startswith('cosfairnet'):  # its own MLP config on Colored MNIST; the
         # tiny SynthDigits copy has the same 28x28 digits and layout
         return str(REPO / 'configs/methods/cosfairnet_cmnist_1pct.py')
+    if method == 'pgd-rawfb':
+        method = 'pgd'
     return str(REPO / f'configs/methods/{method}_synthdigits_1pct.py')
 
 
@@ -110,10 +114,10 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
         else:
             assert abs(float(probs.sum()) - 1) < 1e-5
         assert 'PGDScoringHook: sampling probabilities' in log
-        # f_b: the raw training set (seed variant) or the augmenting
-        # training pipeline in both stages (official variant).
+        # f_b: the augmenting training pipeline in both stages (the
+        # default) or the raw training set (bias_pipeline='test').
         raw = 'step 1 trains f_b on the raw training set' in log
-        assert raw == (method != 'pgd-official')
+        assert raw == (method == 'pgd-rawfb')
     if method == 'pgd-denoise':
         assert 'DenoisingHook: D_clean keeps' in log
         with np.load(full / 'denoising.npz') as cache:

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import os.path as osp
+import random
 from typing import Optional, Tuple
 
 import numpy as np
@@ -178,8 +179,14 @@ class DenoisingHook(Hook):
         score_loader = DataLoader(dataset, batch_size=batch_size,
                                   num_workers=workers,
                                   collate_fn=default_collate)
-        rng_state = torch.get_rng_state()
+        # The noise model's initialisation and its augmentations (drawn from
+        # np.random in the main process when there are no loader workers)
+        # depend on the seed only, not on where a run was resumed.
+        rng_states = (torch.get_rng_state(), np.random.get_state(),
+                      random.getstate())
         torch.manual_seed(seed)
+        np.random.seed(seed)
+        random.seed(seed)
         name = algorithm.main_model
         model = MODELS.build(copy.deepcopy(algorithm.model_cfgs[name])).to(
             algorithm.data_preprocessor.device)
@@ -215,6 +222,8 @@ class DenoisingHook(Hook):
                 ce.append(F.nll_loss(log_p, data['data_samples']['gt_label'],
                                      reduction='none').cpu())
                 entropy.append(-(log_p.exp() * log_p).sum(dim=1).cpu())
-        torch.set_rng_state(rng_state)
+        torch.set_rng_state(rng_states[0])
+        np.random.set_state(rng_states[1])
+        random.setstate(rng_states[2])
         return (torch.cat(ce).double().numpy(),
                 torch.cat(entropy).double().numpy())

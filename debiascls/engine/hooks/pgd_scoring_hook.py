@@ -22,8 +22,9 @@ from debiascls.registry import DATASETS, HOOKS, TRANSFORMS
 
 @HOOKS.register_module()
 class PGDScoringHook(Hook):
-    """Feeds step 1 the raw training set (``bias_pipeline``) and runs PGD's
-    step 2 after its last iteration (``model.bias_iters``): per-sample gradients of ``f_b`` (eval mode) for
+    """Runs PGD's step 2 after the last iteration of step 1
+    (``model.bias_iters``; optionally on the raw training set,
+    ``bias_pipeline``): per-sample gradients of ``f_b`` (eval mode) for
     every training sample, in batches with ``torch.func`` and with a progress
     bar, sharded over ranks; the algorithm turns them into scores and
     sampling probabilities (:meth:`PGD.compute_sampling_probs`). Then it
@@ -45,12 +46,13 @@ class PGDScoringHook(Hook):
             ``test_pipeline`` (no augmentation, the default), 'train'
             through the training pipeline (the official code scores the
             augmented training loader).
-        bias_pipeline: The images f_b trains on in step 1: 'test' (the
-            default) the raw training set, through the config's
-            ``test_pipeline`` (the seed paper trains f_b "on the raw data
-            samples"; its Algorithm 2 augments in step 3 only); 'train' the training pipeline in
-            both stages (the official code's one augmented loader). f_d
-            always trains through the training pipeline.
+        bias_pipeline: The images f_b trains on in step 1: 'train' (the
+            default) the training pipeline in both stages, as the official
+            code's one augmented loader; 'test' the raw training set,
+            through the config's ``test_pipeline``, as the seed paper's
+            text ("the biased model fθb is trained on the raw data
+            samples"; its Algorithm 2 augments in step 3 only). f_d always
+            trains through the training pipeline.
         num_workers: Data-loader workers (default: the training loader's).
         out_file: File name under the work dir.
     """
@@ -60,7 +62,7 @@ class PGDScoringHook(Hook):
     def __init__(self,
                  batch_size: int = 256,
                  pipeline: str = 'test',
-                 bias_pipeline: str = 'test',
+                 bias_pipeline: str = 'train',
                  num_workers: Optional[int] = None,
                  out_file: str = 'pgd_scores.npz') -> None:
         for key, value in (('pipeline', pipeline),
