@@ -5,6 +5,17 @@ import torch
 import torch.distributed as torch_dist
 
 
+def collective_device() -> torch.device:
+    """The device a collective's tensors must be on: the current CUDA
+    device under NCCL (which refuses CPU tensors), the CPU otherwise (gloo,
+    or no process group). Hooks that gather CPU data (scores, masks) move it
+    there and back."""
+    if (torch_dist.is_available() and torch_dist.is_initialized()
+            and torch_dist.get_backend() == 'nccl'):
+        return torch.device('cuda', torch.cuda.current_device())
+    return torch.device('cpu')
+
+
 def use_gloo(cfg) -> None:
     """Set ``cfg.env_cfg.dist_cfg.backend = 'gloo'`` (creating the entries
     a config may lack)."""

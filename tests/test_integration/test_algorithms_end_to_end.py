@@ -234,3 +234,37 @@ def test_ie_two_cpu_processes_keep_identical_tables(tmp_path, tiny_data):
     assert 'per-sample tables identical on 2 ranks' in log
     final = _metrics(work, 'val', 8)
     assert set(final) == {'valid', 'test'}
+
+
+@pytest.mark.parametrize('method', ['pgd', 'pgd-denoise'])
+def test_pgd_two_cpu_processes(method, tmp_path, tiny_data):
+    """Step 2 sharded over 2 ranks (per-sample gradients gathered, per-class
+    sums all-reduced), the de-noising mask broadcast, and the weighted
+    sampler on both ranks: the ranks end with identical tables, and every
+    sample PGD may draw has a probability."""
+    work = tmp_path / 'dist'
+    os.environ['PORT'] = str(_free_port())
+    try:
+        proc = run_tool([
+            'bash', str(REPO / 'tools/dist_train.sh'), _config(method), '2',
+            '--work-dir', str(work), '--cfg-options',
+            *_options(tiny_data, method),
+            'default_hooks.per_sample_sync_check.interval=1'
+        ], REPO)
+    finally:
+        os.environ.pop('PORT')
+    log = proc.stdout + proc.stderr
+    assert 'per-sample tables identical on 2 ranks' in log
+    with np.load(work / 'pgd_scores.npz') as scores:
+        probs = scores['sampling_prob']
+    state = safe_torch_load(str(work / 'iter_8.pth'))['state_dict']
+    assert np.allclose(state['per_sample.sampling_prob'].numpy(), probs)
+    if method == 'pgd':
+        assert (probs > 0).all()
+    else:  # exactly the samples the de-noising module kept (rank 0's mask)
+        with np.load(work / 'denoising.npz') as cache:
+            kept = cache['clean'].astype(bool)
+        assert kept.any()
+        assert np.array_equal(probs > 0, kept)
+    assert np.isclose(probs.max(), 1.0)
+    assert _metrics(work, 'val', 8).keys() == {'valid', 'test'}

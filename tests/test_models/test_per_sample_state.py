@@ -109,3 +109,17 @@ def test_two_ranks_hold_identical_tables(tmp_path):
     want = torch.tensor([1., 2., 4., 5., 3.])
     assert torch.equal(r0['loss'], want) and torch.equal(r1['loss'], want)
     assert r0['rows'].tolist() == [[0, 0], [1, 1]]
+
+
+def test_collectives_of_cpu_data_go_through_the_backends_device(monkeypatch):
+    """NCCL refuses CPU tensors: hooks gathering CPU scores or masks must
+    move them to the current CUDA device under NCCL (no GPU here: the
+    device is only named, not used)."""
+    from debiascls.utils.dist import collective_device
+    assert collective_device() == torch.device('cpu')  # no process group
+    monkeypatch.setattr(dist, 'is_initialized', lambda: True)
+    monkeypatch.setattr(dist, 'get_backend', lambda *a: 'gloo')
+    assert collective_device() == torch.device('cpu')
+    monkeypatch.setattr(dist, 'get_backend', lambda *a: 'nccl')
+    monkeypatch.setattr(torch.cuda, 'current_device', lambda: 1)
+    assert collective_device() == torch.device('cuda', 1)

@@ -25,6 +25,7 @@ from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.engine.optimizers import MultiModelOptimWrapperConstructor
 from debiascls.engine.runner.loops import _sampler_of
 from debiascls.registry import HOOKS, MODELS
+from debiascls.utils.dist import collective_device
 
 CACHE_VERSION = 1
 
@@ -158,11 +159,11 @@ class DenoisingHook(Hook):
         if (get_world_size() == 1 or not torch_dist.is_available()
                 or not torch_dist.is_initialized()):
             return clean
-        mask = torch.zeros(n, dtype=torch.uint8)
+        mask = torch.zeros(n, dtype=torch.uint8, device=collective_device())
         if is_main_process():
             mask.copy_(torch.from_numpy(clean.astype(np.uint8)))
         torch_dist.broadcast(mask, src=0)
-        return mask.numpy().astype(bool)
+        return mask.cpu().numpy().astype(bool)
 
     def _train_and_score(self, runner, algorithm,
                          seed: int) -> Tuple[np.ndarray, np.ndarray]:

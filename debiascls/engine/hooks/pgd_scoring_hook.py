@@ -16,7 +16,8 @@ from torch.utils.data import DataLoader, Subset
 from debiascls.engine.fileio import atomic_write_bytes
 from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.engine.runner.loops import _sampler_of
-from debiascls.models.utils.per_sample_grad import per_sample_ce_grads
+from debiascls.models.utils.per_sample_grad import \
+    iter_per_sample_ce_grads
 from debiascls.registry import DATASETS, HOOKS, TRANSFORMS
 
 
@@ -186,6 +187,9 @@ class PGDScoringHook(Hook):
 
         def grad_batches(params, dims) -> Iterator[Tuple[torch.Tensor,
                                                          torch.Tensor]]:
+            # One chunk of ``algorithm.chunk_size`` samples at a time: the
+            # algorithm reduces each chunk (per-class sums, or the dominant
+            # dimensions selected here), so no (batch, d) matrix is built.
             was_training = f_b.training
             f_b.eval()
             try:
@@ -193,16 +197,19 @@ class PGDScoringHook(Hook):
                     data = algorithm.data_preprocessor(batch, False)
                     samples = data['data_samples']
                     y = samples['gt_label']
-                    g = per_sample_ce_grads(f_b, data['inputs'], y, params,
-                                            algorithm.chunk_size).detach()
-                    if dims is not None:
-                        g = torch.stack([
-                            row[dims[int(c)].to(row.device)]
-                            for row, c in zip(g, y.tolist())
-                        ])
+                    idx = samples['sample_idx'].cpu()
+                    for rows, g in iter_per_sample_ce_grads(
+                            f_b, data['inputs'], y, params,
+                            algorithm.chunk_size):
+                        g = g.detach()
+                        if dims is not None:
+                            keep = torch.stack([
+                                dims[int(c)] for c in y[rows].tolist()
+                            ]).to(g.device)
+                            g = torch.gather(g, 1, keep)
+                        yield idx[rows], g.cpu()
                     if progress is not None:
                         progress.update()
-                    yield samples['sample_idx'].cpu(), g.cpu()
             finally:
                 f_b.train(was_training)
 

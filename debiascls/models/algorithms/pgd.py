@@ -14,8 +14,10 @@ from mmengine.optim import OptimWrapperDict
 from debiascls.models.algorithms.base import BaseDebiasAlgorithm
 from debiascls.models.losses import generalized_ce
 from debiascls.models.utils import all_gather_rows
+from debiascls.models.utils.per_sample_grad import num_grad_dims
 from debiascls.models.utils.vmf import vmf_log_pdf, vmf_mle
 from debiascls.registry import MODELS
+from debiascls.utils.dist import collective_device
 
 VARIANTS = ('seed', 'official')
 
@@ -24,7 +26,9 @@ def all_reduce_sum(tensor: torch.Tensor) -> None:
     """Sum ``tensor`` over ranks in place (no-op for one process)."""
     if (torch_dist.is_available() and torch_dist.is_initialized()
             and get_world_size() > 1):
-        torch_dist.all_reduce(tensor)
+        on_device = tensor.to(collective_device())
+        torch_dist.all_reduce(on_device)
+        tensor.copy_(on_device)
 
 
 def dominant_dims(abs_sum: torch.Tensor, k: int) -> torch.Tensor:
@@ -251,7 +255,9 @@ class PGD(BaseDebiasAlgorithm):
                 ``(idx, grads)`` batches of per-sample gradients of ``f_b``
                 for this rank's share of the pool (``dims``: per-class
                 dimension indices to keep, or None for all); it is called
-                once (official) or twice (seed). Results of all ranks are
+                once (official) or twice (seed). A yielded batch is
+                scratch: valid until the next one is requested, and
+                modified here (``abs_``). Results of all ranks are
                 combined here (sums all-reduced, rows gathered), so every
                 rank returns the same arrays.
             labels: (N,) training labels.
@@ -271,7 +277,7 @@ class PGD(BaseDebiasAlgorithm):
         def gathered(dims):
             rows: Dict[int, torch.Tensor] = {}
             for idx, g in grad_batches(self.grad_params, dims):
-                idx, g = all_gather_rows(idx, g.contiguous())
+                idx, g = all_gather_rows(idx, g.clone())
                 for i, row in zip(idx.tolist(), g):
                     rows[i] = row
             return rows
@@ -285,18 +291,21 @@ class PGD(BaseDebiasAlgorithm):
                 self.norm_p).sum(1).pow(1 / self.norm_p).numpy()
             return out
         classes = sorted(np.unique(labels[pool]).tolist())
-        # Pass 1: per-class sums of |grad| over every dimension.
-        abs_sum: Dict[int, torch.Tensor] = {}
+        # Pass 1: per-class sums of |grad| over every dimension (each chunk
+        # summed in the gradients' precision, the chunks in float64).
+        row_of = {c: j for j, c in enumerate(classes)}
+        sums: Optional[torch.Tensor] = None
         for idx, g in grad_batches(self.grad_params, None):
-            y = torch.as_tensor(labels[idx.numpy()])
-            for c in y.unique().tolist():
-                part = g[y == c].abs().double().sum(0)
-                abs_sum[c] = abs_sum[c] + part if c in abs_sum else part
-        width = next(iter(abs_sum.values())).numel() if abs_sum else 0
-        sums = torch.stack([
-            abs_sum.get(c, torch.zeros(width, dtype=torch.float64))
-            for c in classes
-        ])
+            rows = torch.as_tensor(
+                [row_of[int(c)] for c in labels[idx.numpy()]])
+            part = g.new_zeros(len(classes), g.shape[1]).index_add_(
+                0, rows.to(g.device), g.abs_())
+            sums = part.double() if sums is None else sums.add_(part)
+        if sums is None:  # this rank's shard is empty
+            sums = torch.zeros(
+                len(classes),
+                num_grad_dims(self.models['biased'], self.grad_params),
+                dtype=torch.float64)
         all_reduce_sum(sums)
         dims = {c: dominant_dims(sums[j], self.num_dims)
                 for j, c in enumerate(classes)}

@@ -7,6 +7,8 @@ import torch.distributed as torch_dist
 from mmengine.dist import get_world_size
 from torch import nn
 
+from debiascls.utils.dist import collective_device
+
 #: dtypes a table may have.
 _DTYPES = {'float': torch.float32, 'bool': torch.bool, 'long': torch.int64}
 
@@ -20,25 +22,30 @@ def all_gather_rows(*tensors: torch.Tensor) -> Tuple[torch.Tensor, ...]:
     """Concatenate, in rank order, each rank's ``tensors`` (same first
     dimension on a rank, possibly different across ranks).
 
-    One collective for the sizes and one per tensor; without a process group
-    the tensors are returned unchanged.
+    One collective for the sizes and one per tensor, on the backend's device
+    (:func:`~debiascls.utils.dist.collective_device`; the results come back
+    on each tensor's own device); without a process group the tensors are
+    returned unchanged.
     """
     if not _dist_ready():
         return tensors
     world = get_world_size()
-    length = torch.tensor([tensors[0].shape[0]], device=tensors[0].device)
+    device = collective_device()
+    length = torch.tensor([tensors[0].shape[0]], device=device)
     lengths = [torch.zeros_like(length) for _ in range(world)]
     torch_dist.all_gather(lengths, length)
     lengths = [int(n.item()) for n in lengths]
     longest = max(lengths)
     gathered = []
     for tensor in tensors:
-        padded = tensor.new_zeros((longest, ) + tuple(tensor.shape[1:]))
+        padded = tensor.new_zeros((longest, ) + tuple(tensor.shape[1:]),
+                                  device=device)
         padded[:tensor.shape[0]] = tensor
         parts = [torch.empty_like(padded) for _ in range(world)]
-        torch_dist.all_gather(parts, padded.contiguous())
+        torch_dist.all_gather(parts, padded)
         gathered.append(
-            torch.cat([p[:n] for p, n in zip(parts, lengths)], dim=0))
+            torch.cat([p[:n] for p, n in zip(parts, lengths)],
+                      dim=0).to(tensor.device))
     return tuple(gathered)
 
 
