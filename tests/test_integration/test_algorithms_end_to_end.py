@@ -249,12 +249,18 @@ def test_pgd_two_cpu_processes(method, tmp_path, tiny_data):
             'bash', str(REPO / 'tools/dist_train.sh'), _config(method), '2',
             '--work-dir', str(work), '--cfg-options',
             *_options(tiny_data, method),
-            'default_hooks.per_sample_sync_check.interval=1'
+            'default_hooks.per_sample_sync_check.interval=1',
+            # here the noise model scores the raw images (the single-process
+            # test above covers the default, the training pipeline's)
+            *(['custom_hooks.0.score_pipeline=test']
+              if method == 'pgd-denoise' else [])
         ], REPO)
     finally:
         os.environ.pop('PORT')
     log = proc.stdout + proc.stderr
     assert 'per-sample tables identical on 2 ranks' in log
+    assert ('scored on the raw training images' in log) == (
+        method == 'pgd-denoise')
     with np.load(work / 'pgd_scores.npz') as scores:
         probs = scores['sampling_prob']
     state = safe_torch_load(str(work / 'iter_8.pth'))['state_dict']

@@ -9,8 +9,8 @@ import torch
 from debiascls.models import PGD, ImageClassifier
 from debiascls.models.algorithms.pgd import (class_scores, dominant_dims,
                                              official_probs, rejection_probs)
-from debiascls.models.utils.per_sample_grad import (per_sample_ce_grads,
-                                                    per_sample_ce_grads_loop)
+from debiascls.models.utils.per_sample_grad import (
+    iter_per_sample_ce_grads, per_sample_ce_grads, per_sample_ce_grads_loop)
 from debiascls.models.utils.vmf import (log_bessel_iv, vmf_log_normalizer,
                                         vmf_log_pdf, vmf_mle)
 
@@ -173,6 +173,20 @@ def test_torch_func_gradients_equal_one_backward_per_sample():
     assert torch.allclose(last, slow[:, -27:-3])  # fc.weight before bias
     with pytest.raises(ValueError, match='no parameter matches'):
         per_sample_ce_grads(model, x, y, params=['head.fc2'])
+
+
+def test_chunked_gradients_share_one_scratch_buffer():
+    model = _classifier()
+    x = torch.randn(7, 3, 28, 28)
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    whole = per_sample_ce_grads(model, x, y)
+    chunks, pointers = [], set()
+    for rows, g in iter_per_sample_ce_grads(model, x, y, chunk_size=3):
+        assert g.shape == (rows.stop - rows.start, whole.shape[1])
+        chunks.append(g.clone())
+        pointers.add(g.data_ptr())
+    assert len(chunks) == 3 and len(pointers) == 1  # 3 + 3 + 1 rows
+    assert torch.allclose(torch.cat(chunks), whole, atol=1e-6)
 
 
 def _pgd(**kwargs):

@@ -22,12 +22,15 @@ from torch.utils.data import DataLoader, RandomSampler
 
 from debiascls.engine.fileio import atomic_write_bytes
 from debiascls.engine.hooks.bias_committee_hook import unwrap
+from debiascls.engine.hooks.train_set_views import \
+    train_set_with_test_pipeline
 from debiascls.engine.optimizers import MultiModelOptimWrapperConstructor
 from debiascls.engine.runner.loops import _sampler_of
 from debiascls.registry import HOOKS, MODELS
 from debiascls.utils.dist import collective_device
 
 CACHE_VERSION = 1
+SCORE_PIPELINES = ('train', 'test')
 
 
 def compensated_split(ce: np.ndarray,
@@ -53,8 +56,9 @@ class DenoisingHook(Hook):
        classifier, with the main model's optimizer config) is trained with CE
        for ``num_iters`` iterations on the raw (biased and noisy) training
        set;
-    2. for every training sample, ``CE_i`` and the entropy ``H_i`` of
-       ``f_n``'s softmax; ``L_i = CE_i / H_i`` and ``delta = sum CE /
+    2. for every training sample (through the training pipeline, or the
+       raw images with ``score_pipeline='test'``), ``CE_i`` and the entropy
+       ``H_i`` of ``f_n``'s softmax; ``L_i = CE_i / H_i`` and ``delta = sum CE /
        sum H`` (:func:`compensated_split`); D_clean = ``{L_i < delta}``;
     3. the training sampler is restricted to D_clean (``set_subset``) and the
        algorithm's ``train_pool`` is set (PGD scores D_clean only).
@@ -72,6 +76,11 @@ class DenoisingHook(Hook):
         batch_size: Its batch size (default: the training loader's).
         seed: Seed of its initialisation and data order (default: the
             run's).
+        score_pipeline: The images ``CE_i`` and ``H_i`` are computed on:
+            'train' (the default) the training pipeline's (augmented, with
+            a seeded stream), 'test' the raw ones (the config's
+            ``test_pipeline``). PGD's Algorithm 3 trains ``f_n`` "with
+            augmentation" and does not say which images it scores.
         cache_file: File name under the work dir.
     """
 
@@ -81,9 +90,14 @@ class DenoisingHook(Hook):
                  num_iters: int = 1000,
                  batch_size: Optional[int] = None,
                  seed: Optional[int] = None,
+                 score_pipeline: str = 'train',
                  cache_file: str = 'denoising.npz') -> None:
         if num_iters < 1:
             raise ValueError('DenoisingHook: num_iters must be positive.')
+        if score_pipeline not in SCORE_PIPELINES:
+            raise ValueError(f'DenoisingHook: score_pipeline must be one of '
+                             f'{SCORE_PIPELINES}, got "{score_pipeline}".')
+        self.score_pipeline = score_pipeline
         self.num_iters = num_iters
         self.batch_size = batch_size
         self.seed = seed
@@ -130,6 +144,8 @@ class DenoisingHook(Hook):
             seed=seed,
             model=repr(algorithm.model_cfgs[algorithm.main_model]),
             optimizer=repr(runner.cfg.get('optim_wrapper')))
+        if self.score_pipeline != 'train':  # earlier caches stay valid
+            settings['score_pipeline'] = self.score_pipeline
         return hashlib.sha1(
             json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
@@ -177,7 +193,13 @@ class DenoisingHook(Hook):
             sampler=RandomSampler(dataset, generator=generator),
             collate_fn=default_collate,
             drop_last=len(dataset) >= batch_size)
-        score_loader = DataLoader(dataset, batch_size=batch_size,
+        if self.score_pipeline == 'test':
+            scored = train_set_with_test_pipeline(runner, 'DenoisingHook')
+            runner.logger.info('DenoisingHook: CE / H scored on the raw '
+                               'training images (test_pipeline).')
+        else:
+            scored = dataset
+        score_loader = DataLoader(scored, batch_size=batch_size,
                                   num_workers=workers,
                                   collate_fn=default_collate)
         # The noise model's initialisation and its augmentations (drawn from

@@ -15,10 +15,12 @@ from torch.utils.data import DataLoader, Subset
 
 from debiascls.engine.fileio import atomic_write_bytes
 from debiascls.engine.hooks.bias_committee_hook import unwrap
+from debiascls.engine.hooks.train_set_views import \
+    train_set_with_test_pipeline
 from debiascls.engine.runner.loops import _sampler_of
 from debiascls.models.utils.per_sample_grad import \
     iter_per_sample_ce_grads
-from debiascls.registry import DATASETS, HOOKS, TRANSFORMS
+from debiascls.registry import HOOKS, TRANSFORMS
 
 
 @HOOKS.register_module()
@@ -151,18 +153,9 @@ class PGDScoringHook(Hook):
         ])
 
     def _dataset(self, runner):
-        dataset = runner.train_dataloader.dataset
         if self.pipeline == 'test' and runner.cfg.get('test_pipeline'):
-            cfg = copy.deepcopy(runner.cfg.train_dataloader.dataset)
-            cfg['pipeline'] = copy.deepcopy(runner.cfg.test_pipeline)
-            scoring = DATASETS.build(cfg)
-            if len(scoring) != len(dataset):
-                raise RuntimeError(
-                    'PGDScoringHook: the training set rebuilt with the test '
-                    f'pipeline has {len(scoring)} samples, not '
-                    f'{len(dataset)}; use pipeline="train".')
-            return scoring
-        return dataset
+            return train_set_with_test_pipeline(runner, 'PGDScoringHook')
+        return runner.train_dataloader.dataset
 
     def _score(self, runner, algorithm) -> Dict[str, np.ndarray]:
         dataset = self._dataset(runner)
