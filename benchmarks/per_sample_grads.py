@@ -8,7 +8,7 @@ interleaved rounds of one run, and checks that the two agree.
 Usage::
 
     python benchmarks/per_sample_grads.py [--model pgd_convnet1]
-        [--batch-size 256] [--batches 4] [--rounds 3]
+        [--batch-size 256] [--batches 4] [--rounds 3] [--device cuda]
         [--out work_dirs/benchmarks/per_sample_grads.json]
 
 Models: ``pgd_convnet1`` (PGD's Simple ConvNet-1 on 3x28x28, what PGD scores
@@ -50,6 +50,8 @@ def parse_args(argv=None):
     parser.add_argument('--chunk-size', type=int, default=64)
     parser.add_argument('--batches', type=int, default=4)
     parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--device', default='cpu',
+                        help="e.g. 'cuda' (timings synchronise it)")
     parser.add_argument('--out',
                         default='work_dirs/benchmarks/per_sample_grads.json')
     return parser.parse_args(argv)
@@ -59,22 +61,32 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     torch.manual_seed(0)
     backbone, size = MODELS[args.model]
+    device = torch.device(args.device)
+
+    def sync() -> None:
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+
     model = ImageClassifier(
         backbone=backbone, head=dict(type='GAPLinearHead',
-                                     num_classes=10)).eval()
-    batches = [(torch.randn(args.batch_size, 3, size, size),
-                torch.randint(0, 10, (args.batch_size, )))
+                                     num_classes=10)).eval().to(device)
+    batches = [(torch.randn(args.batch_size, 3, size, size, device=device),
+                torch.randint(0, 10, (args.batch_size, ), device=device))
                for _ in range(args.batches)]
     per_sample_ce_grads(model, *batches[0], chunk_size=args.chunk_size)
+    per_sample_ce_grads_loop(model, *(t[:2] for t in batches[0]))
     times = dict(vmap=[], loop=[])
     max_diff = 0.0
     for _ in range(args.rounds):
+        sync()
         start = time.perf_counter()
         fast = [per_sample_ce_grads(model, x, y, chunk_size=args.chunk_size)
                 for x, y in batches]
+        sync()
         times['vmap'].append(time.perf_counter() - start)
         start = time.perf_counter()
         slow = [per_sample_ce_grads_loop(model, x, y) for x, y in batches]
+        sync()
         times['loop'].append(time.perf_counter() - start)
         max_diff = max(max_diff, max(float((a - b).abs().max())
                                      for a, b in zip(fast, slow)))
@@ -91,9 +103,10 @@ def main(argv=None) -> int:
     n = args.batch_size * args.batches
     median = {k: statistics.median(v) for k, v in times.items()}
     dims = fast[0].shape[1]
-    print(f'{args.model}: {n} samples x {dims} parameters, '
-          f'{torch.get_num_threads()} threads, median of {args.rounds} '
-          'rounds')
+    where = (torch.cuda.get_device_name(device) if device.type == 'cuda'
+             else f'{torch.get_num_threads()} CPU threads')
+    print(f'{args.model}: {n} samples x {dims} parameters, {where}, '
+          f'median of {args.rounds} rounds')
     print(f'  torch.func (vmap over grad, chunks of {args.chunk_size}): '
           f'{1000 * median["vmap"] / n:.2f} ms / sample')
     print(f'  loop of single-sample backward passes: '
@@ -102,7 +115,7 @@ def main(argv=None) -> int:
           f'difference {max_diff:.2e} (float64, first batch: '
           f'{diff64:.2e})')
     atomic_write_text(json.dumps(dict(
-        model=args.model, samples=n, dims=dims,
+        model=args.model, samples=n, dims=dims, device=where,
         threads=torch.get_num_threads(), seconds=times, median=median,
         speedup=median['loop'] / median['vmap'], max_abs_diff=max_diff,
         max_abs_diff_float64=diff64),
