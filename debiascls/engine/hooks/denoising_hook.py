@@ -58,8 +58,9 @@ class DenoisingHook(Hook):
        set;
     2. for every training sample (through the training pipeline, or the
        raw images with ``score_pipeline='test'``), ``CE_i`` and the entropy
-       ``H_i`` of ``f_n``'s softmax; ``L_i = CE_i / H_i`` and ``delta = sum CE /
-       sum H`` (:func:`compensated_split`); D_clean = ``{L_i < delta}``;
+       ``H_i`` of ``f_n``'s softmax; ``L_i = CE_i / H_i`` and ``delta =
+       sum CE / sum H`` (:func:`compensated_split`); D_clean = ``{L_i <
+       delta}``;
     3. the training sampler is restricted to D_clean (``set_subset``) and the
        algorithm's ``train_pool`` is set (PGD scores D_clean only).
 
