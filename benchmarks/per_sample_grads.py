@@ -8,7 +8,8 @@ interleaved rounds of one run, and checks that the two agree.
 Usage::
 
     python benchmarks/per_sample_grads.py [--model pgd_convnet1]
-        [--batch-size 256] [--batches 4] [--rounds 3] [--device cuda]
+        [--batch-size 256] [--chunk-size N] [--batches 4] [--rounds 3]
+        [--device cuda]
         [--out work_dirs/benchmarks/per_sample_grads.json]
 
 Models: ``pgd_convnet1`` (PGD's Simple ConvNet-1 on 3x28x28, what PGD scores
@@ -32,7 +33,8 @@ sys.path.insert(0, REPO)
 from debiascls.engine.fileio import atomic_write_text  # noqa: E402
 from debiascls.models import ImageClassifier  # noqa: E402
 from debiascls.models.utils.per_sample_grad import (  # noqa: E402
-    per_sample_ce_grads, per_sample_ce_grads_loop)
+    auto_chunk_size, num_grad_dims, per_sample_ce_grads,
+    per_sample_ce_grads_loop)
 
 MODELS = {
     'pgd_convnet1': (dict(type='PGDConvNet'), 28),
@@ -47,7 +49,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--model', default='pgd_convnet1', choices=MODELS)
     parser.add_argument('--batch-size', type=int, default=256)
-    parser.add_argument('--chunk-size', type=int, default=64)
+    parser.add_argument('--chunk-size', type=int,
+                        help="default: PGD's (auto_chunk_size)")
     parser.add_argument('--batches', type=int, default=4)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--device', default='cpu',
@@ -70,17 +73,18 @@ def main(argv=None) -> int:
     model = ImageClassifier(
         backbone=backbone, head=dict(type='GAPLinearHead',
                                      num_classes=10)).eval().to(device)
+    chunk = args.chunk_size or auto_chunk_size(num_grad_dims(model), device)
     batches = [(torch.randn(args.batch_size, 3, size, size, device=device),
                 torch.randint(0, 10, (args.batch_size, ), device=device))
                for _ in range(args.batches)]
-    per_sample_ce_grads(model, *batches[0], chunk_size=args.chunk_size)
+    per_sample_ce_grads(model, *batches[0], chunk_size=chunk)
     per_sample_ce_grads_loop(model, *(t[:2] for t in batches[0]))
     times = dict(vmap=[], loop=[])
     max_diff = 0.0
     for _ in range(args.rounds):
         sync()
         start = time.perf_counter()
-        fast = [per_sample_ce_grads(model, x, y, chunk_size=args.chunk_size)
+        fast = [per_sample_ce_grads(model, x, y, chunk_size=chunk)
                 for x, y in batches]
         sync()
         times['vmap'].append(time.perf_counter() - start)
@@ -98,7 +102,7 @@ def main(argv=None) -> int:
     x, y = batches[0]
     model64 = copy.deepcopy(model).double()
     diff64 = float((per_sample_ce_grads(
-        model64, x.double(), y, chunk_size=args.chunk_size) -
+        model64, x.double(), y, chunk_size=chunk) -
         per_sample_ce_grads_loop(model64, x.double(), y)).abs().max())
     n = args.batch_size * args.batches
     median = {k: statistics.median(v) for k, v in times.items()}
@@ -107,7 +111,7 @@ def main(argv=None) -> int:
              else f'{torch.get_num_threads()} CPU threads')
     print(f'{args.model}: {n} samples x {dims} parameters, {where}, '
           f'median of {args.rounds} rounds')
-    print(f'  torch.func (vmap over grad, chunks of {args.chunk_size}): '
+    print(f'  torch.func (vmap over grad, chunks of {chunk}): '
           f'{1000 * median["vmap"] / n:.2f} ms / sample')
     print(f'  loop of single-sample backward passes: '
           f'{1000 * median["loop"] / n:.2f} ms / sample')
@@ -116,7 +120,8 @@ def main(argv=None) -> int:
           f'{diff64:.2e})')
     atomic_write_text(json.dumps(dict(
         model=args.model, samples=n, dims=dims, device=where,
-        threads=torch.get_num_threads(), seconds=times, median=median,
+        threads=torch.get_num_threads(), chunk_size=chunk, seconds=times,
+        median=median,
         speedup=median['loop'] / median['vmap'], max_abs_diff=max_diff,
         max_abs_diff_float64=diff64),
         indent=1), args.out)

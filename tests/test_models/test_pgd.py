@@ -10,7 +10,8 @@ from debiascls.models import PGD, ImageClassifier
 from debiascls.models.algorithms.pgd import (class_scores, dominant_dims,
                                              official_probs, rejection_probs)
 from debiascls.models.utils.per_sample_grad import (
-    iter_per_sample_ce_grads, per_sample_ce_grads, per_sample_ce_grads_loop)
+    auto_chunk_size, iter_per_sample_ce_grads, num_grad_dims,
+    per_sample_ce_grads, per_sample_ce_grads_loop)
 from debiascls.models.utils.vmf import (log_bessel_iv, vmf_log_normalizer,
                                         vmf_log_pdf, vmf_mle)
 
@@ -189,6 +190,21 @@ def test_chunked_gradients_share_one_scratch_buffer():
     assert torch.allclose(torch.cat(chunks), whole, atol=1e-6)
 
 
+def test_auto_chunk_size_by_hand():
+    cpu, cuda = torch.device('cpu'), torch.device('cuda')
+    # 16 MiB / (4 B x 256,510) = 16.35: LfF's MLP gets chunks of 16 ...
+    assert auto_chunk_size(256_510, cpu) == 16
+    # ... PGD's ConvNet-1 (16 MiB / (4 B x 38,210) = 109.8) keeps 64,
+    assert auto_chunk_size(38_210, cpu) == 64
+    # 131,072 dims: exactly 32 samples fit; 524,288: 8, the smallest cut.
+    assert auto_chunk_size(131_072, cpu) == 32
+    assert auto_chunk_size(524_288, cpu) == 8
+    # Beyond that (7.99 fit) smaller chunks would not help: 64 again.
+    assert auto_chunk_size(524_289, cpu) == 64
+    assert auto_chunk_size(11_000_000, cpu) == 64
+    assert auto_chunk_size(256_510, cuda) == 64  # a caching allocator
+
+
 def _pgd(**kwargs):
     return PGD(
         classifier=dict(
@@ -239,6 +255,26 @@ def test_compute_sampling_probs_per_class():
     assert official.init_debiased_from_biased and not model.init_debiased_from_biased
 
 
+def test_class_sums_fold_into_float64_every_few_samples():
+    from debiascls.models.algorithms.pgd import _fold
+    part = torch.tensor([[1.5, 2.0]])
+    total = _fold(None, part)
+    assert total.dtype == torch.float64 and total.tolist() == [[1.5, 2.0]]
+    assert part.tolist() == [[0.0, 0.0]]  # zeroed for re-use
+    part += torch.tensor([[0.25, 1.0]])
+    assert _fold(total, part).tolist() == [[1.75, 3.0]]
+
+    torch.manual_seed(0)
+    grads = torch.randn(6, 10)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    model = _pgd(num_dims=4)
+    once = model.compute_sampling_probs(_fake_grad_batches(grads), labels)
+    model.FOLD_SAMPLES = 3  # batches of 2: folds after 4 and 6 samples
+    folded = model.compute_sampling_probs(_fake_grad_batches(grads), labels)
+    for key in ('pgd_score', 'sampling_prob', 'magnitude', 'direction'):
+        assert np.allclose(once[key], folded[key])
+
+
 def test_bias_iters_as_a_fraction_and_bad_arguments():
     model = _pgd()
     model._bias_iters = 0.5
@@ -249,3 +285,13 @@ def test_bias_iters_as_a_fraction_and_bad_arguments():
             classifier=model.model_cfgs['debiased'], bias_iters=0)
     with pytest.raises(ValueError, match='variant'):
         _pgd(variant='iclr23')
+
+
+def test_grad_chunk_size_configured_or_automatic():
+    model = _pgd()
+    dims = num_grad_dims(model.models['biased'])
+    assert model.grad_chunk_size(torch.device('cpu')) == auto_chunk_size(
+        dims, torch.device('cpu'))
+    assert _pgd(chunk_size=5).grad_chunk_size(torch.device('cpu')) == 5
+    with pytest.raises(ValueError, match='chunk_size'):
+        _pgd(chunk_size=0)

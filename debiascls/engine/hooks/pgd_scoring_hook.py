@@ -172,16 +172,17 @@ class PGDScoringHook(Hook):
             num_workers=workers,
             collate_fn=default_collate)
         f_b = algorithm.models['biased']
+        chunk = algorithm.grad_chunk_size(next(f_b.parameters()).device)
         passes = 1 if algorithm.variant == 'official' else 2
         progress = ProgressBar(passes * len(loader)) if rank == 0 else None
         runner.logger.info(
             f'PGDScoringHook: per-sample gradients of f_b for {len(pool)} '
-            f'samples ({passes} pass(es), torch.func).')
+            f'samples ({passes} pass(es), torch.func, chunks of {chunk}).')
 
         def grad_batches(params, dims) -> Iterator[Tuple[torch.Tensor,
                                                          torch.Tensor]]:
-            # One chunk of ``algorithm.chunk_size`` samples at a time: the
-            # algorithm reduces each chunk (per-class sums, or the dominant
+            # One chunk of ``chunk`` samples at a time: the algorithm
+            # reduces each chunk (per-class sums, or the dominant
             # dimensions selected here), so no (batch, d) matrix is built.
             was_training = f_b.training
             f_b.eval()
@@ -192,8 +193,7 @@ class PGDScoringHook(Hook):
                     y = samples['gt_label']
                     idx = samples['sample_idx'].cpu()
                     for rows, g in iter_per_sample_ce_grads(
-                            f_b, data['inputs'], y, params,
-                            algorithm.chunk_size):
+                            f_b, data['inputs'], y, params, chunk):
                         g = g.detach()
                         if dims is not None:
                             keep = torch.stack([

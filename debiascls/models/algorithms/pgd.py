@@ -14,7 +14,8 @@ from mmengine.optim import OptimWrapperDict
 from debiascls.models.algorithms.base import BaseDebiasAlgorithm
 from debiascls.models.losses import generalized_ce
 from debiascls.models.utils import all_gather_rows
-from debiascls.models.utils.per_sample_grad import num_grad_dims
+from debiascls.models.utils.per_sample_grad import (auto_chunk_size,
+                                                     num_grad_dims)
 from debiascls.models.utils.vmf import vmf_log_pdf, vmf_mle
 from debiascls.registry import MODELS
 from debiascls.utils.dist import collective_device
@@ -88,6 +89,14 @@ def class_scores(grads: torch.Tensor,
                 resultant=torch.tensor(r))
 
 
+def _fold(total: Optional[torch.Tensor],
+          part: torch.Tensor) -> torch.Tensor:
+    """``total + part`` in float64 (``part`` is then zeroed for re-use)."""
+    total = part.double() if total is None else total.add_(part)
+    part.zero_()
+    return total
+
+
 def rejection_probs(log_scores: torch.Tensor) -> torch.Tensor:
     """``p_s(i) = C / S(i)`` with ``C = min_i S(i)`` (PGD §4.2), from
     ``log S``: the sample with the smallest score is always accepted by the
@@ -145,7 +154,9 @@ class PGD(BaseDebiasAlgorithm):
         init_debiased_from_biased: Start ``f_d`` from ``f_b``'s weights
             (default: True for the official variant, False for the seed,
             whose Algorithm 2 trains a separate ``theta_d``).
-        chunk_size: Samples per vectorised gradient chunk.
+        chunk_size: Samples per vectorised gradient chunk (default: by
+            :func:`~debiascls.models.utils.per_sample_grad.auto_chunk_size`,
+            64 except where a CPU's allocator favours smaller chunks).
         direction_floor: The seed variant's smallest direction density
             relative to its class's most typical gradient. The paper's
             formula has no floor; the official repository's vMF helper
@@ -158,6 +169,9 @@ class PGD(BaseDebiasAlgorithm):
 
     main_model = 'debiased'
     required_phases = ('debias', )
+    #: Step 2 sums |grad| of up to this many samples in the gradients'
+    #: precision before adding them to the float64 per-class sums.
+    FOLD_SAMPLES = 256
 
     def __init__(self,
                  classifier: dict,
@@ -170,7 +184,7 @@ class PGD(BaseDebiasAlgorithm):
                  grad_params: Optional[Sequence[str]] = None,
                  norm_p: float = 0.7,
                  init_debiased_from_biased: Optional[bool] = None,
-                 chunk_size: int = 64,
+                 chunk_size: Optional[int] = None,
                  direction_floor: Optional[float] = 1e-8,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -206,6 +220,10 @@ class PGD(BaseDebiasAlgorithm):
         if init_debiased_from_biased is None:
             init_debiased_from_biased = variant == 'official'
         self.init_debiased_from_biased = init_debiased_from_biased
+        if chunk_size is not None and int(chunk_size) < 1:
+            raise ValueError('PGD: chunk_size must be a positive number of '
+                             f'samples or None (automatic), got '
+                             f'{chunk_size!r}.')
         self.chunk_size = chunk_size
         self.add_per_sample_tables(
             dict(sampling_prob='float', pgd_score='float', magnitude='float',
@@ -291,16 +309,27 @@ class PGD(BaseDebiasAlgorithm):
                 self.norm_p).sum(1).pow(1 / self.norm_p).numpy()
             return out
         classes = sorted(np.unique(labels[pool]).tolist())
-        # Pass 1: per-class sums of |grad| over every dimension (each chunk
-        # summed in the gradients' precision, the chunks in float64).
+        # Pass 1: per-class sums of |grad| over every dimension: chunks are
+        # added into one float32 buffer, folded into the float64 sums every
+        # FOLD_SAMPLES samples (a fold of LfF's MLP's 10 x 256k sums costs
+        # as much as a chunk's gradients; once per chunk, it was a third
+        # of step 2).
         row_of = {c: j for j, c in enumerate(classes)}
         sums: Optional[torch.Tensor] = None
+        part: Optional[torch.Tensor] = None
+        pending = 0
         for idx, g in grad_batches(self.grad_params, None):
             rows = torch.as_tensor(
                 [row_of[int(c)] for c in labels[idx.numpy()]])
-            part = g.new_zeros(len(classes), g.shape[1]).index_add_(
-                0, rows.to(g.device), g.abs_())
-            sums = part.double() if sums is None else sums.add_(part)
+            if part is None:
+                part = g.new_zeros(len(classes), g.shape[1])
+            part.index_add_(0, rows.to(g.device), g.abs_())
+            pending += len(idx)
+            if pending >= self.FOLD_SAMPLES:
+                sums = _fold(sums, part)
+                pending = 0
+        if pending:
+            sums = _fold(sums, part)
         if sums is None:  # this rank's shard is empty
             sums = torch.zeros(
                 len(classes),
@@ -327,6 +356,15 @@ class PGD(BaseDebiasAlgorithm):
             torch.as_tensor(log_scores[pool])).numpy()
         out['kappa'] = np.array(kappas)
         return out
+
+    def grad_chunk_size(self, device: torch.device) -> int:
+        """Samples per vectorised chunk of step 2's gradients: the
+        configured ``chunk_size``, or the automatic one for ``f_b``'s
+        gradient length on ``device``."""
+        if self.chunk_size is not None:
+            return int(self.chunk_size)
+        return auto_chunk_size(
+            num_grad_dims(self.models['biased'], self.grad_params), device)
 
     def load_sampling_probs(self, result: Dict[str, np.ndarray]) -> None:
         """Store step 2's result in the per-sample tables (every rank)."""
