@@ -124,7 +124,7 @@ class PGDScoringHook(Hook):
         algorithm.start_debiasing()
         if is_main_process():
             self._save(runner, result)
-        self._log(runner, result)
+        self._log(runner, result, rejection=algorithm.variant == 'seed')
         self._apply(runner, algorithm)
         runner.train_loop.restart_data_stream(runner.iter + 1)
 
@@ -214,14 +214,22 @@ class PGDScoringHook(Hook):
         atomic_write_bytes(buffer.getvalue(),
                            osp.join(runner.work_dir, self.out_file))
 
-    def _log(self, runner, result: Dict[str, np.ndarray]) -> None:
+    def _log(self, runner, result: Dict[str, np.ndarray],
+             rejection: bool) -> None:
         probs = result['sampling_prob']
         kept = probs[probs > 0]
+        # Both samplers draw sample i in proportion to p_i; the effective
+        # number of distinct samples of that distribution is
+        # (sum p)^2 / sum p^2 (N for uniform, 1 for a point mass).
+        ess = float(kept.sum()**2 / (kept**2).sum())
+        how = (f'expected acceptance of the rejection sampler '
+               f'{kept.mean():.3g}' if rejection else
+               'drawn with replacement')
         runner.logger.info(
             'PGDScoringHook: sampling probabilities: min '
             f'{kept.min():.3g}, median {np.median(kept):.3g}, max '
-            f'{kept.max():.3g}; expected acceptance of the rejection '
-            f'sampler {kept.mean():.3g}. Written to '
+            f'{kept.max():.3g}; {how}; effective sample size {ess:.1f} of '
+            f'{len(kept)}. Written to '
             f'{osp.join(runner.work_dir, self.out_file)}.')
         step = runner.iter + 1
         for backend in getattr(runner.visualizer, '_vis_backends',
