@@ -25,6 +25,11 @@ default_hooks = dict(
 )
 
 env_cfg = dict(
+    # torch threads: the process's cores minus its training loader's
+    # workers ('auto'; debiascls.utils.threads); OMP_NUM_THREADS overrides.
+    num_threads='auto',
+    # evaluation loaders' workers exist only while they evaluate
+    persistent_eval_workers=False,
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # tools/train.py switches to gloo on machines without CUDA.

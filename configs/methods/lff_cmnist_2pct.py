@@ -1,5 +1,5 @@
 _base_ = [
-    '../_base_/models/convnet_digits.py', '../_base_/methods/lff.py',
+    '../_base_/models/mlp_cmnist.py', '../_base_/methods/lff.py',
     '../_base_/datasets/cmnist.py', '../_base_/schedules/adam_cmnist.py',
     '../_base_/default_runtime.py'
 ]

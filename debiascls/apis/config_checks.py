@@ -11,6 +11,7 @@ from mmengine.registry import Registry
 from debiascls.registry import DATASETS, MODELS
 from debiascls.utils import (ConfigError, check_config_keys,
                              register_all_modules, use_gloo)
+from debiascls.utils.threads import resolve_workers
 
 
 #: Top-level keys that fill the argument of the same name of every dataset
@@ -42,18 +43,24 @@ def accepts(cls: type, key: str) -> bool:
     return False
 
 
-def dataset_configs(cfg: Config) -> Iterator[Tuple[str, dict]]:
-    """``(config key, dataset config)`` of every data loader: train, val,
-    test and the ``extra_splits`` of ``val_cfg`` / ``test_cfg``."""
-    loaders = [(n, cfg.get(n)) for n in ('train_dataloader', 'val_dataloader',
-                                         'test_dataloader')]
+def loader_configs(cfg: Config) -> Iterator[Tuple[str, dict]]:
+    """``(config key, data loader config)`` of every data loader: train,
+    val, test and the ``extra_splits`` of ``val_cfg`` / ``test_cfg``."""
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if isinstance(cfg.get(name), dict):
+            yield name, cfg[name]
     for loop in ('val_cfg', 'test_cfg'):
         extra = (cfg.get(loop) or {}).get('extra_splits') or {}
-        loaders.extend(
-            (f'{loop}.extra_splits.{k}', v) for k, v in extra.items())
-    for name, loader in loaders:
-        if isinstance(loader, dict) and isinstance(
-                loader.get('dataset'), dict):
+        for key, loader in extra.items():
+            if isinstance(loader, dict):
+                yield f'{loop}.extra_splits.{key}', loader
+
+
+def dataset_configs(cfg: Config) -> Iterator[Tuple[str, dict]]:
+    """``(config key, dataset config)`` of every data loader
+    (:func:`loader_configs`)."""
+    for name, loader in loader_configs(cfg):
+        if isinstance(loader.get('dataset'), dict):
             yield f'{name}.dataset', loader['dataset']
 
 
@@ -126,17 +133,40 @@ def fill_classifier(cfg: Config) -> None:
             head['num_classes'] = num_classes
 
 
+def plan_loader_workers(cfg: Config) -> None:
+    """Resolve ``num_workers='auto'`` of every data loader
+    (:func:`~debiascls.utils.threads.resolve_workers`), switch
+    ``persistent_workers`` off where there are no workers, and keep no
+    evaluation workers alive between evaluations (idle processes holding
+    prefetched batches while training runs) unless
+    ``env_cfg.persistent_eval_workers=True``."""
+    keep_eval = bool((cfg.get('env_cfg') or {}).get('persistent_eval_workers',
+                                                    False))
+    for name, loader in loader_configs(cfg):
+        try:
+            loader['num_workers'] = resolve_workers(
+                loader.get('num_workers', 0))
+        except ValueError as err:
+            raise ConfigError(f'{name}: {err}') from None
+        if loader['num_workers'] == 0 or (name != 'train_dataloader'
+                                          and not keep_eval):
+            if loader.get('persistent_workers'):
+                loader['persistent_workers'] = False
+
+
 def prepare_config(cfg: Config) -> Config:
     """Register debiascls's modules and adapt the config: shared dataset
     keys are filled in (:func:`fill_shared_dataset_keys`), optional extra
     splits whose root is None are dropped
     (:func:`drop_unset_optional_splits`), the algorithm gets the top-level
-    classifier (:func:`fill_classifier`) and, without
-    CUDA, distributed runs use the gloo backend."""
+    classifier (:func:`fill_classifier`), data-loader workers are planned
+    (:func:`plan_loader_workers`) and, without CUDA, distributed runs use
+    the gloo backend."""
     register_all_modules(init_default_scope=False)
     fill_shared_dataset_keys(cfg)
     drop_unset_optional_splits(cfg)
     fill_classifier(cfg)
+    plan_loader_workers(cfg)
     if not torch.cuda.is_available():
         use_gloo(cfg)
     return cfg
@@ -171,5 +201,10 @@ def check_before_build(cfg: Config) -> None:
                           'config from configs/_base_/models/.')
     _check_type(MODELS, cfg.model.get('type'), 'model.type',
                 BaseDebiasAlgorithm)
+    algorithm = MODELS.get(cfg.model.get('type')) if isinstance(
+        cfg.model.get('type'), str) else None
+    if isinstance(algorithm, type) and issubclass(algorithm,
+                                                  BaseDebiasAlgorithm):
+        algorithm.check_config(cfg)
     for where, dataset in dataset_configs(cfg):
         _check_type(DATASETS, dataset.get('type'), f'{where}.type')

@@ -34,10 +34,24 @@ SEVERITY_RATIOS: Dict[str, float] = {
     '5pct': 0.05,
 }
 
+#: Bias-conflicting training images of the DisEnt/BiasEnsemble Colored
+#: MNIST release, per severity folder, out of :data:`RELEASE_TRAIN_SIZE`
+#: (CosFairNet supplementary; 0.9 x the nominal ratio, as if a sample were
+#: recoloured with probability ``ratio`` by one of all 10 colours).
+RELEASE_CONFLICTING: Dict[str, int] = {
+    '0.5pct': 249,
+    '1pct': 491,
+    '2pct': 986,
+    '5pct': 2449,
+}
+#: Training images of every severity folder of that release.
+RELEASE_TRAIN_SIZE = 55000
+
 
 def colorize_foreground(digits: np.ndarray, bias: np.ndarray,
                         color_std: float, rng: np.random.Generator,
-                        colors: np.ndarray = LFF_COLORS) -> np.ndarray:
+                        colors: np.ndarray = LFF_COLORS,
+                        rounding: str = 'nearest') -> np.ndarray:
     """Colour the strokes of grayscale digits (LfF protocol).
 
     Each sample draws one 3-vector ``clip(colors[b] + N(0, std^2), 0, 1)``
@@ -49,16 +63,22 @@ def colorize_foreground(digits: np.ndarray, bias: np.ndarray,
         color_std: Std of the per-sample colour jitter.
         rng: Source of the jitter.
         colors: (K, 3) mean colours in [0, 1].
+        rounding: ``'nearest'``, or ``'floor'`` as LfF's ``make_dataset.py``
+            (``np.uint8`` of the float image truncates).
 
     Returns:
         (N, H, W, 3) uint8 RGB images.
     """
+    if rounding not in ('nearest', 'floor'):
+        raise ValueError(f'colorize_foreground: rounding="{rounding}" is '
+                         "not 'nearest' or 'floor'.")
     bias = np.asarray(bias)
     jitter = rng.normal(0.0, color_std, size=(len(bias), 3))
     rgb = np.clip(colors[bias] + jitter, 0.0, 1.0)
     out = digits[..., None].astype(np.float32) * rgb[:, None, None, :].astype(
         np.float32)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    out = np.rint(out) if rounding == 'nearest' else np.floor(out)
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def balanced_choice(n: int, values: Sequence[int],
@@ -92,6 +112,73 @@ def assign_bias(labels: np.ndarray, conflict_ratio: float, num_bias: int,
         chosen = rng.choice(members, size=n_conflict, replace=False)
         others = [b for b in range(num_bias) if b != c]
         bias[np.sort(chosen)] = balanced_choice(n_conflict, others, rng)
+    return bias
+
+
+def allocate(total: int, sizes: Sequence[int]) -> np.ndarray:
+    """Split ``total`` into integer parts proportional to ``sizes`` that sum
+    to ``total`` exactly (largest remainder; ties to the earlier part)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if total < 0 or total > sizes.sum():
+        raise ValueError(f'allocate: total={total} must lie in [0, '
+                         f'{int(sizes.sum())}].')
+    if sizes.sum() == 0:
+        return np.zeros_like(sizes)
+    exact = total * sizes / sizes.sum()
+    parts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - parts), kind='stable')
+    parts[order[:total - int(parts.sum())]] += 1
+    return parts
+
+
+def assign_bias_total(labels: np.ndarray, total: int, num_bias: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """Bias labels with exactly ``total`` conflicting samples, allotted to
+    the classes in proportion to their sizes (:func:`allocate`) and chosen
+    at random within each class; a conflicting sample's bias is balanced
+    over the ``num_bias - 1`` other values, an aligned one equals the class.
+    """
+    labels = np.asarray(labels)
+    bias = labels.copy()
+    classes = np.unique(labels)
+    members = [np.flatnonzero(labels == c) for c in classes]
+    counts = allocate(int(total), [len(m) for m in members])
+    for c, idx, n_conflict in zip(classes.tolist(), members, counts.tolist()):
+        chosen = rng.choice(idx, size=n_conflict, replace=False)
+        others = [b for b in range(num_bias) if b != c]
+        bias[np.sort(chosen)] = balanced_choice(n_conflict, others, rng)
+    return bias
+
+
+def release_conflicting(severity: str, num_samples: int) -> int:
+    """Conflicting samples of a DisEnt/BiasEnsemble-release-like split of
+    ``num_samples`` images: the release's count scaled by the split size
+    (exactly :data:`RELEASE_CONFLICTING` for 55,000 images)."""
+    share = RELEASE_CONFLICTING[severity] / RELEASE_TRAIN_SIZE
+    return int(np.floor(share * num_samples + 0.5))
+
+
+def lff_attr_labels(labels: np.ndarray, aligned_ratio: float,
+                    num_bias: int = 10) -> np.ndarray:
+    """LfF's deterministic bias assignment (``make_dataset.py``,
+    ``make_attr_labels``): within each class ``c``, in data order, the
+    samples fill the attribute values ``0, 1, ..., num_bias - 1`` one block
+    after the other, block ``b`` holding ``aligned_ratio`` of the class for
+    ``b == c`` and ``(1 - aligned_ratio) / (num_bias - 1)`` otherwise (block
+    ends rounded from the cumulative shares, half to even as numpy). No
+    randomness: the first samples of class 3 take colours 0, 1, 2.
+    """
+    labels = np.asarray(labels)
+    eye = np.eye(num_bias)
+    shares = aligned_ratio * eye + (1 - aligned_ratio) / (num_bias - 1) * (
+        1 - eye)
+    bias = np.empty_like(labels)
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        ends = np.round(len(members) * np.cumsum(shares[c]))
+        # position k takes the first block whose end lies beyond k
+        bias[members] = np.searchsorted(ends, np.arange(len(members)),
+                                        side='right')
     return bias
 
 

@@ -3,7 +3,19 @@ one of 10 colours per class for the bias-aligned samples.
 
 The data lives in the DisEnt/BiasEnsemble folder layout (see
 :mod:`debiascls.datasets.bias_folder`) and is generated from MNIST IDX files
-on first use (or with ``tools/data/prepare_data.py cmnist``).
+on first use (or with ``tools/data/prepare_data.py cmnist``), under one of
+two protocols (:data:`PROTOCOLS`):
+
+- ``'disent'``: the DisEnt/BiasEnsemble release that IE, CosFairNet and BE
+  use: 55,000 training digits (the other 5,000 of MNIST's training set are
+  ``valid``, as biased as train) with the release's conflicting counts
+  (:data:`~debiascls.datasets.color_bias.RELEASE_CONFLICTING`), and the
+  10,000 MNIST test digits, colours balanced within each class, as
+  ``test``;
+- ``'lff'``: LfF's own generator (``make_dataset.py``): all 60,000 training
+  digits with LfF's deterministic, order-based colour assignment, and the
+  MNIST test digits with 10 % of each colour per class (LfF's "valid"
+  folder, its only evaluation split, our ``test``); no ``valid`` split.
 """
 import os
 import zlib
@@ -15,7 +27,9 @@ from debiascls.registry import DATASETS
 from .base_dataset import DatasetError
 from .bias_folder import BiasFolderDataset, format_name, split_dirs
 from .color_bias import (LFF_COLOR_NAMES, LFF_COLOR_STD, SEVERITY_RATIOS,
-                         assign_bias, assign_uniform_bias, colorize_foreground)
+                         assign_bias_total, assign_uniform_bias,
+                         colorize_foreground, lff_attr_labels,
+                         release_conflicting)
 from .generation import (atomic_dir, check_meta, run_on_rank0, write_meta,
                          write_pngs)
 from .mnist_source import (DEFAULT_SPLIT_FRACTIONS, DEFAULT_VALID_SIZE,
@@ -24,6 +38,11 @@ from .mnist_source import (DEFAULT_SPLIT_FRACTIONS, DEFAULT_VALID_SIZE,
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
 #: LfF's published setting (severity 4).
 DEFAULT_COLOR_STD = LFF_COLOR_STD[4]
+#: Generation protocols (see the module docstring).
+PROTOCOLS = ('disent', 'lff')
+#: Share of each class's colours in LfF's evaluation split (its "valid",
+#: ``bias_aligned_ratio = 0.1``: uniform over the 10 colours).
+LFF_TEST_ALIGNED_RATIO = 0.1
 
 
 def _rng(seed: int, *keys: int) -> np.random.Generator:
@@ -75,24 +94,47 @@ def split_counts(targets: np.ndarray, biases: np.ndarray) -> Dict[str, int]:
 def _write_colored(folder: str, split: DigitSplit, bias: np.ndarray,
                    color_std: float, rng: np.random.Generator,
                    layout: str) -> Dict[str, int]:
-    images = colorize_foreground(split.images, bias, color_std, rng)
+    # LfF's make_dataset.py truncates the float image (np.uint8); the
+    # DisEnt/BE release's generator is not public, we do the same there.
+    images = colorize_foreground(split.images, bias, color_std, rng,
+                                 rounding='floor')
     write_split_folder(folder, images, split.labels, bias, layout)
     return split_counts(split.labels, bias)
 
 
 def colored_mnist_params(seed: int, color_std: float, source: Optional[str],
                          valid_size: int,
-                         split_fractions: Sequence[float]) -> dict:
+                         split_fractions: Sequence[float],
+                         protocol: Optional[str] = None) -> dict:
     """The generation parameters recorded in (and checked against) the
-    ``meta.json`` of each generated folder."""
+    ``meta.json`` of each generated folder (``protocol`` only for Colored
+    MNIST; Biased MNIST shares the other keys)."""
     params = dict(seed=int(seed), color_std=float(color_std))
+    if protocol is not None:
+        params['protocol'] = protocol
     if source is not None:
         params['source'] = source
-    if source in (None, 'train+t10k'):
+    if source in (None, 'train+t10k') and protocol != 'lff':
         params['valid_size'] = int(valid_size)
     if source in (None, 't10k'):
         params['split_fractions'] = [float(f) for f in split_fractions]
     return params
+
+
+def check_protocol(protocol: str) -> None:
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'Colored MNIST: protocol="{protocol}" is not one of '
+                         f'{PROTOCOLS} (DisEnt/BiasEnsemble release, LfF).')
+
+
+def train_bias(protocol: str, severity: str, labels: np.ndarray,
+               rng: np.random.Generator) -> np.ndarray:
+    """Bias labels of a biased (train or valid) split of a protocol."""
+    if protocol == 'lff':
+        return lff_attr_labels(labels, 1 - SEVERITY_RATIOS[severity])
+    return assign_bias_total(labels, release_conflicting(severity,
+                                                         len(labels)), 10,
+                             rng)
 
 
 def generate_colored_mnist(
@@ -105,20 +147,27 @@ def generate_colored_mnist(
         split_fractions: Sequence[float] = DEFAULT_SPLIT_FRACTIONS,
         download: bool = False,
         with_test: bool = True,
-        needed_by: str = 'ColoredMNIST') -> Dict[str, dict]:
+        needed_by: str = 'ColoredMNIST',
+        protocol: str = 'disent') -> Dict[str, dict]:
     """Write the missing ``{severity}/`` folders (and ``test/``) of a Colored
     MNIST layout under ``data_root``; existing folders are kept (after
     checking they were generated with the same parameters).
 
-    Train and valid use the severity's conflicting ratio (exactly
-    ``round(ratio * n_c)`` conflicting samples per class, their colour
-    balanced over the 9 other colours); test colours are balanced over all
-    10 colours within each class. Each folder is written to a temporary
-    directory and renamed when complete.
+    ``protocol='disent'`` (the DisEnt/BiasEnsemble release): train and valid
+    hold exactly the release's share of conflicting samples
+    (:func:`~debiascls.datasets.color_bias.release_conflicting`: 249 / 491
+    / 986 / 2,449 of 55,000 training images), allotted to the classes by
+    size and chosen at random, their colour balanced over the 9 other
+    colours; test colours are balanced over all 10 within each class.
+    ``protocol='lff'``: LfF's order-based assignment on every training digit
+    (no valid folder) and on the test digits with 10 % of each colour.
+    Each folder is written to a temporary directory and renamed when
+    complete.
 
     Returns:
         ``{folder: meta}`` of the folders written now.
     """
+    check_protocol(protocol)
     severities = list(severities)
     for sev in severities:
         if sev not in SEVERITY_RATIOS:
@@ -128,33 +177,31 @@ def generate_colored_mnist(
             if not os.path.isdir(os.path.join(data_root, s))]
     test_dir = os.path.join(data_root, 'test')
     need_test = with_test and not os.path.isdir(test_dir)
-    if not todo and not need_test:
-        # nothing to write, but still refuse folders generated otherwise
-        params = colored_mnist_params(seed, color_std, source_kind(mnist_root),
-                                      valid_size, split_fractions)
-        for existing in [os.path.join(data_root, s) for s in severities
-                         ] + [test_dir]:
-            check_meta(existing, params, needed_by)
+    kept = [os.path.join(data_root, s) for s in severities if s not in todo
+            ] + ([test_dir] if with_test and not need_test else [])
+    pools = None
+    if todo or need_test:
+        pools = load_mnist_splits(mnist_root, seed,
+                                  0 if protocol == 'lff' else valid_size,
+                                  split_fractions, download, needed_by)
+    params = colored_mnist_params(seed, color_std, source_kind(mnist_root),
+                                  valid_size, split_fractions, protocol)
+    for existing in kept:  # refuse folders generated otherwise
+        check_meta(existing, params, needed_by, required=('protocol', ))
+    if pools is None:
         return {}
-    pools = load_mnist_splits(mnist_root, seed, valid_size, split_fractions,
-                              download, needed_by)
-    source = source_kind(mnist_root)
-    params = colored_mnist_params(seed, color_std, source, valid_size,
-                                  split_fractions)
-    for existing in [os.path.join(data_root, s) for s in severities
-                     if s not in todo] + ([] if need_test else [test_dir]):
-        check_meta(existing, params, needed_by)
     written = {}
     for sev in todo:
-        ratio = SEVERITY_RATIOS[sev]
         rng = _rng(seed, 1, severity_key(sev))
         final = os.path.join(data_root, sev)
         with atomic_dir(final) as tmp:
             meta = dict(params, generator='ColoredMNIST', severity=sev,
-                        conflict_ratio=ratio)
-            for name, layout in (('train', 'align_conflict'),
-                                 ('valid', 'flat')):
-                bias = assign_bias(pools[name].labels, ratio, 10, rng)
+                        conflict_ratio=SEVERITY_RATIOS[sev])
+            splits = [('train', 'align_conflict')]
+            if protocol == 'disent':
+                splits.append(('valid', 'flat'))
+            for name, layout in splits:
+                bias = train_bias(protocol, sev, pools[name].labels, rng)
                 out = tmp if name == 'train' else os.path.join(tmp, 'valid')
                 meta[name] = _write_colored(out, pools[name], bias, color_std,
                                             rng, layout)
@@ -163,7 +210,10 @@ def generate_colored_mnist(
     if need_test:
         rng = _rng(seed, 2)
         with atomic_dir(test_dir) as tmp:
-            bias = assign_uniform_bias(pools['test'].labels, 10, rng)
+            labels = pools['test'].labels
+            bias = (lff_attr_labels(labels, LFF_TEST_ALIGNED_RATIO)
+                    if protocol == 'lff' else assign_uniform_bias(
+                        labels, 10, rng))
             meta = dict(params, generator='ColoredMNIST')
             meta['test'] = _write_colored(tmp, pools['test'], bias, color_std,
                                           rng, 'classes')
@@ -195,8 +245,13 @@ class ColoredMNIST(BiasFolderDataset):
             colour jitter).
         color_std: Std of the per-sample colour jitter (LfF severity 4:
             0.005).
-        valid_size: MNIST training digits held out as valid (full MNIST).
-        split_fractions: Train/valid/test fractions of a t10k-only source.
+        valid_size: MNIST training digits held out as valid (full MNIST,
+            ``protocol='disent'``).
+        split_fractions: Train/valid/test fractions of a t10k-only source
+            (the valid part is unused under ``protocol='lff'``).
+        protocol: ``'disent'`` (the DisEnt/BiasEnsemble release, default)
+            or ``'lff'`` (LfF's generator: no valid split); see
+            :data:`PROTOCOLS` and the module docstring.
         **kwargs: Passed to :class:`BiasFolderDataset`.
     """
 
@@ -217,7 +272,17 @@ class ColoredMNIST(BiasFolderDataset):
                  color_std: float = DEFAULT_COLOR_STD,
                  valid_size: int = DEFAULT_VALID_SIZE,
                  split_fractions: Sequence[float] = DEFAULT_SPLIT_FRACTIONS,
+                 protocol: str = 'disent',
                  **kwargs) -> None:
+        check_protocol(protocol)
+        if protocol == 'lff' and split == 'valid':
+            raise DatasetError(
+                'ColoredMNIST(protocol="lff"): LfF\'s protocol has no '
+                'validation split (it evaluates on the MNIST test digits '
+                'only, our "test"); evaluate split="test" only (configs/'
+                '_base_/datasets/cmnist_lff.py does) or use '
+                'protocol="disent".')
+        self.protocol = protocol
         self.mnist_root = mnist_root
         self.download = download
         self.seed = seed
@@ -231,8 +296,9 @@ class ColoredMNIST(BiasFolderDataset):
         mnist = self.mnist_root or 'data/mnist'
         return ('Generate it with: python tools/data/prepare_data.py cmnist '
                 f'--mnist-root {mnist} --out {self.layout_root} --severities '
-                f'{self.severity or "1pct"} --seed {self.seed} (see '
-                'docs/data_preparation.md), or pass mnist_root to '
+                f'{self.severity or "1pct"} --seed {self.seed} --protocol '
+                f'{self.protocol} (see docs/data_preparation.md), or pass '
+                'mnist_root to '
                 f'{type(self).__name__} to generate it on first use.')
 
     def _folder(self) -> str:
@@ -243,7 +309,8 @@ class ColoredMNIST(BiasFolderDataset):
     def prepare_layout(self) -> None:
         source = source_kind(self.mnist_root) if self.mnist_root else None
         params = colored_mnist_params(self.seed, self.color_std, source,
-                                      self.valid_size, self.split_fractions)
+                                      self.valid_size, self.split_fractions,
+                                      self.protocol)
         if not self.split_ready():
             missing = next(d for d, _ in split_dirs(
                 self.layout_root, self.split, self.severity)
@@ -267,7 +334,8 @@ class ColoredMNIST(BiasFolderDataset):
                     valid_size=self.valid_size,
                     split_fractions=self.split_fractions,
                     download=self.download,
-                    needed_by=needed_by)
+                    needed_by=needed_by,
+                    protocol=self.protocol)
 
             def missing_error() -> DatasetError:
                 return DatasetError(
@@ -276,4 +344,5 @@ class ColoredMNIST(BiasFolderDataset):
                     f'on a shared file system?). {self.generate_hint()}')
 
             run_on_rank0(self.split_ready, generate, missing_error)
-        check_meta(self._folder(), params, type(self).__name__)
+        check_meta(self._folder(), params, type(self).__name__,
+                   required=('protocol', ))

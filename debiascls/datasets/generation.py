@@ -91,18 +91,22 @@ def read_meta(folder: str) -> Optional[dict]:
         return json.load(f)
 
 
-def check_meta(folder: str, expected: dict, name: str) -> None:
+def check_meta(folder: str, expected: dict, name: str,
+               required: Sequence[str] = ()) -> None:
     """Refuse data generated with other parameters than requested.
 
-    Only keys present in both the record and ``expected`` are compared.
+    Only keys present in both the record and ``expected`` are compared,
+    except the ``required`` ones: a record without them was written by an
+    older generator (``'<absent>'`` in the message).
     """
     meta = read_meta(folder)
     if meta is None:
         return
     diff = {
-        k: (meta[k], v)
+        k: (meta.get(k, '<absent>'), v)
         for k, v in expected.items()
-        if k in meta and _normalise(meta[k]) != _normalise(v)
+        if (k in meta and _normalise(meta[k]) != _normalise(v)) or (
+            k in required and k not in meta)
     }
     if diff:
         detail = ', '.join(f'{k}={got!r} on disk but {want!r} requested'

@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 from debiascls.datasets import ColoredMNIST, DatasetError
-from debiascls.datasets.color_bias import LFF_COLORS, num_conflicting
+from debiascls.datasets.color_bias import (LFF_COLORS, allocate,
+                                           assign_bias_total,
+                                           lff_attr_labels,
+                                           release_conflicting)
 from debiascls.datasets.colored_mnist import generate_colored_mnist
 from debiascls.datasets.mnist_source import load_mnist_splits
 
@@ -75,11 +78,17 @@ def test_conflicting_counts_and_pixels(tmp_path, t10k_root):
                          mnist_root=str(t10k_root), seed=4)
     pools = load_mnist_splits(str(t10k_root), seed=4)
     gt, bias = train.get_gt_labels(), train.get_bias_labels()
+    # the release's share: 2,449 of 55,000 -> round(140 * 0.04453) = 6,
+    # allotted to the classes by size (largest remainder)
+    total = release_conflicting('5pct', len(gt))
+    assert total == 6 == int((gt != bias).sum())
+    sizes = [int((pools['train'].labels == c).sum()) for c in range(10)]
+    per_class = allocate(total, sizes)
     for c in range(10):
-        n_c = int((pools['train'].labels == c).sum())
-        assert (gt == c).sum() == n_c
-        assert ((gt == c) & (bias != c)).sum() == num_conflicting(n_c, 0.05)
+        assert (gt == c).sum() == sizes[c]
+        assert ((gt == c) & (bias != c)).sum() == per_class[c]
     # each file is digit i of the train pool, coloured with its bias colour
+    # (truncated to uint8 as LfF's generator does)
     for i in range(len(train)):
         info = train.get_data_info(i)
         index = int(NAME.match(os.path.basename(info['img_path'])).group(1))
@@ -90,6 +99,68 @@ def test_conflicting_counts_and_pixels(tmp_path, t10k_root):
         # jitter std 0.005 of 255: far below 8 grey levels
         assert np.abs(img - expected).max() <= 8
         assert (img[digit == 0] == 0).all()
+
+
+def test_release_counts_on_55000_digits():
+    """The four severity folders of the DisEnt/BE release."""
+    assert [release_conflicting(s, 55000) for s in
+            ('0.5pct', '1pct', '2pct', '5pct')] == [249, 491, 986, 2449]
+    labels = np.arange(55000) % 10
+    bias = assign_bias_total(labels, 491, 10, np.random.default_rng(0))
+    assert int((bias != labels).sum()) == 491
+    # conflicting colours balanced over the 9 other colours per class
+    for c in range(10):
+        counts = np.bincount(bias[(labels == c) & (bias != c)], minlength=10)
+        assert counts[c] == 0
+        others = np.delete(counts, c)
+        assert others.max() - others.min() <= 1
+
+
+def test_lff_protocol(tmp_path, fake_mnist):
+    mnist = tmp_path / 'mnist'
+    fake_mnist(mnist, n_test=100, n_train=200)
+    root = tmp_path / 'cmnist_lff'
+    kw = dict(mnist_root=str(mnist), severity='5pct', protocol='lff')
+    train = ColoredMNIST(str(root), split='train', **kw)
+    test = ColoredMNIST(str(root), split='test', **kw)
+    # every training digit, no valid folder, the test digits
+    assert (len(train), len(test)) == (200, 100)
+    assert sorted(os.listdir(root / '5pct')) == ['align', 'conflict',
+                                                 'meta.json']
+    assert json.loads((root / '5pct' / 'meta.json').read_text())[
+        'protocol'] == 'lff'
+    # LfF's order-based assignment: 20 digits per class at 95 % aligned ->
+    # block ends round(20 * cumsum([.95 or .05/9 ...])): one conflicting
+    # sample per class
+    gt, bias = train.get_gt_labels(), train.get_bias_labels()
+    assert int((gt != bias).sum()) == 10
+    pools = load_mnist_splits(str(mnist), 0, valid_size=0)
+    np.testing.assert_array_equal(
+        np.sort(bias), np.sort(lff_attr_labels(pools['train'].labels, 0.95)))
+    # test: 10 % of each colour within each class (10 digits per class)
+    gt, bias = test.get_gt_labels(), test.get_bias_labels()
+    for c in range(10):
+        assert np.bincount(bias[gt == c], minlength=10).tolist() == [1] * 10
+    with pytest.raises(DatasetError, match='no validation split'):
+        ColoredMNIST(str(root), split='valid', **kw)
+    # the other protocol's folder is refused, not silently reused
+    with pytest.raises(DatasetError, match="protocol='lff' on disk"):
+        ColoredMNIST(str(root), split='train', mnist_root=str(mnist),
+                     severity='5pct')
+
+
+def test_lff_attr_labels_are_order_based():
+    # class 3 of 20 at 90 % aligned: shares 0.1 / 9 for colours 0-2 and 4-9,
+    # 0.9 for colour 3; block ends round(20 * cumsum) = 0, 0, 1, 19, 19,
+    # 19, 19, 20, 20, 20 (half to even); sample k takes the first colour
+    # whose end exceeds k: colour 2, then 3 (18 samples), then 7.
+    labels = np.full(20, 3)
+    assert lff_attr_labels(labels, 0.9).tolist() == [2] + [3] * 18 + [7]
+    # classes are assigned independently, in data order: two samples per
+    # class at 50 %: class 0's ends 1, 1, 1, 1, 1, 2, ... give colours 0, 5;
+    # class 3's ends 0, 0, 0, 1, 1, 2, ... give 3, 5
+    mixed = np.array([0, 3, 0, 3])
+    assert lff_attr_labels(mixed, 0.5).tolist() == [0, 3, 5, 5]
 
 
 def test_test_split_colours_balanced_per_class(tmp_path, fake_mnist):

@@ -18,6 +18,9 @@ from tiny_run import REPO, python_tool, run_tool, tiny_options
 
 #: A committee of 5 models of 3 iterations each, validated at steps 0, 2.
 COMMITTEE = ['custom_hooks.0.num_iters=3', 'custom_hooks.0.valid_interval=2']
+#: DisEnt's swap after iteration 4 and its StepLR from there on.
+DISENT = ['model.curr_step=4', 'param_scheduler.0.begin=4',
+          'param_scheduler.0.step_size=2']
 METHODS = {
     'lff': [],
     'lff_be': COMMITTEE,
@@ -34,6 +37,10 @@ METHODS = {
     'pgd-official': [],
     # PGD behind its de-noising module (a noise model of 3 iterations)
     'pgd-denoise': ['custom_hooks.0.num_iters=3'],
+    # the swap from iteration 5 on (step > curr_step = 4) and the lr halved
+    # at iterations 6 and 8: the checkpoint of iteration 3 is before both
+    'disent': DISENT,
+    'disent_be': COMMITTEE + DISENT,
 }
 
 
@@ -78,7 +85,8 @@ def _scalars(work_dir):
     ][-1]
     with open(path) as f:
         records = [json.loads(line) for line in f]
-    return [r for r in records if 'loss_d' in r]
+    return [r for r in records if 'loss_d' in r
+            or 'loss_dis_conflict' in r]
 
 
 @pytest.mark.parametrize('method', list(METHODS))
@@ -125,10 +133,19 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
         assert clean.shape == (40, ) and clean.any()
         # PGD scores D_clean only: the removed samples are never drawn.
         assert (probs[torch.from_numpy(~clean)] == 0).all()
-    if method in ('lff_be', 'ie'):
+    if method in ('lff_be', 'ie', 'disent_be'):
         assert 'BiasCommitteeHook: |D^A|' in log
         assert os.path.isfile(full / 'bias_committee.npz')
         assert bool(a['state_dict']['bias_sets_ready'])
+    if method.startswith('disent'):
+        logged = _scalars(full)
+        assert [s['lambda_swap'] for s in logged] == [0] * 5 + [1] * 3
+        assert [s['debiased.lr'] for s in logged] == pytest.approx(
+            [1e-3] * 6 + [5e-4] * 2)
+        assert all('loss_swap_conflict' in s for s in logged[5:])
+        # both classifiers on [z_i, z_b]
+        assert a['state_dict']['models.debiased.head.fc.weight'].shape[
+            1] == 2 * 32
     if method == 'ie':
         assert {'per_sample.bn_score', 'per_sample.bn_ref'} <= tables
         logged = _scalars(full)
@@ -149,7 +166,7 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
         python_tool('train.py', config, '--work-dir', str(resumed),
                     '--resume', str(resumed / 'iter_3.pth'), '--cfg-options',
                     *opts), REPO)
-    if method in ('lff_be', 'ie'):
+    if method in ('lff_be', 'ie', 'disent_be'):
         assert 'restored from the checkpoint' in proc.stdout + proc.stderr
     b = safe_torch_load(str(resumed / 'iter_8.pth'))
     assert a['state_dict'].keys() == b['state_dict'].keys()
@@ -218,14 +235,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_ie_two_cpu_processes_keep_identical_tables(tmp_path, tiny_data):
+@pytest.mark.parametrize('method', ['ie', 'disent_be'])
+def test_two_cpu_processes_keep_identical_tables(method, tmp_path,
+                                                 tiny_data):
     work = tmp_path / 'dist'
     os.environ['PORT'] = str(_free_port())
     try:
         proc = run_tool([
-            'bash', str(REPO / 'tools/dist_train.sh'), _config('ie'), '2',
+            'bash', str(REPO / 'tools/dist_train.sh'), _config(method), '2',
             '--work-dir', str(work), '--cfg-options',
-            *_options(tiny_data, 'ie'),
+            *_options(tiny_data, method),
             'default_hooks.per_sample_sync_check.interval=1'
         ], REPO)
     finally:

@@ -22,7 +22,7 @@ from debiascls.datasets.base_dataset import DatasetError
 from debiascls.datasets.biased_mnist import (TRAIN_RHOS, biased_mnist_dir,
                                              generate_biased_mnist)
 from debiascls.datasets.color_bias import SEVERITY_RATIOS
-from debiascls.datasets.colored_mnist import (DEFAULT_COLOR_STD,
+from debiascls.datasets.colored_mnist import (DEFAULT_COLOR_STD, PROTOCOLS,
                                               colored_mnist_params,
                                               generate_colored_mnist)
 from debiascls.datasets.corrupted_cifar10 import (CIFAR10C_SEVERITIES,
@@ -130,6 +130,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--color-std', type=float, default=DEFAULT_COLOR_STD,
                    help='std of the per-sample colour jitter (default: '
                    '%(default)s, LfF severity 4)')
+    p.add_argument('--protocol', choices=PROTOCOLS, default='disent',
+                   help="'disent': the DisEnt/BiasEnsemble release (55,000 "
+                   "train, valid, test; the configs' data/cmnist); 'lff': "
+                   "LfF's generator (60,000 train, test only; the configs' "
+                   'data/cmnist_lff) (default: %(default)s)')
 
     p = sub.add_parser('biased_mnist', help='Biased MNIST (ReBias)')
     _add_mnist_args(p)
@@ -258,13 +263,13 @@ def run_synthdigits(args) -> None:
 
 
 def run_cmnist(args) -> None:
-    print(f'Colored MNIST, seed {args.seed}, colour std {args.color_std:g}, '
-          f'into {args.out}')
+    print(f'Colored MNIST ({args.protocol} protocol), seed {args.seed}, '
+          f'colour std {args.color_std:g}, into {args.out}')
     written = generate_colored_mnist(
         args.out, args.mnist_root, args.severities, seed=args.seed,
         color_std=args.color_std, valid_size=args.valid_size,
         split_fractions=args.split_fractions, download=args.download,
-        needed_by='prepare_data.py cmnist')
+        needed_by='prepare_data.py cmnist', protocol=args.protocol)
     if written:
         print(f'  source  {_source(args.mnist_root)}')
     _report_folders(written, [os.path.join(args.out, s)

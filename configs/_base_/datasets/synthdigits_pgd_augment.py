@@ -1,9 +1,11 @@
 # synthdigits with PGD's training augmentations (its Appendix A.1, torchvision in the
 # official code): RandomResizedCrop with scale (0.9, 1.1), ColorJitter (hue
 # 0.05, saturation 0.05), RandomRotation (-10, 10) degrees, nearest filling.
-# Decoded images stay cached as in the base pipeline (augmentations run after).
+# Decoded images stay cached as in the base pipeline (augmentations run after);
+# the random pipeline cannot be decoded once, so the split is read from files.
 _base_ = ['./synthdigits.py']
 train_dataloader = dict(
+    in_memory=None,
     dataset=dict(pipeline=[
         dict(type='LoadImageFromFile', cache_mb=160),
         dict(type='RandomResizedCrop', size=28, scale=(0.9, 1.1)),

@@ -1,5 +1,6 @@
 """The base class of debiascls's data transforms."""
 from abc import ABCMeta, abstractmethod
+from typing import ClassVar
 
 
 class BaseTransform(metaclass=ABCMeta):
@@ -9,7 +10,13 @@ class BaseTransform(metaclass=ABCMeta):
     Random transforms draw from the global ``np.random`` state, which
     mmengine seeds per dataloader worker, so ``np.random.seed`` makes a
     pipeline reproducible.
+
+    ``deterministic`` says that the step maps a sample to the same output
+    every time (no randomness); only pipelines of such steps may be decoded
+    once into memory (:mod:`debiascls.datasets.in_memory`).
     """
+
+    deterministic: ClassVar[bool] = False
 
     def __call__(self, results: dict) -> dict:
         return self.transform(results)

@@ -20,6 +20,8 @@ class PackInputs(BaseTransform):
     batch by the model's data preprocessor, not here.
     """
 
+    deterministic = True
+
     def transform(self, results: dict) -> dict:
         img = results.get('img')
         if img is None:

@@ -67,6 +67,8 @@ class LoadImageFromFile(BaseTransform):
             image; the message names the path and the fix.
     """
 
+    deterministic = True
+
     def __init__(self, cache_mb: float = 0) -> None:
         if cache_mb < 0:
             raise ValueError(f'LoadImageFromFile: cache_mb={cache_mb} must '
@@ -86,6 +88,11 @@ class LoadImageFromFile(BaseTransform):
         results['img_shape'] = img.shape[:2]
         results.setdefault('ori_shape', img.shape[:2])
         return results
+
+    def clear_cache(self) -> None:
+        """Drop the decoded images kept so far."""
+        self._cache.clear()
+        self._cached_bytes = 0
 
     def _load(self, path: str) -> np.ndarray:
         cached = self._cache.get(path)

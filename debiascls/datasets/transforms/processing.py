@@ -64,6 +64,8 @@ class Resize(BaseTransform):
         interpolation: 'nearest', 'bilinear', 'bicubic' or 'area'.
     """
 
+    deterministic = True
+
     def __init__(self, size: Size, interpolation: str = 'bilinear') -> None:
         self.size = size
         self.interpolation = interpolation
@@ -88,6 +90,8 @@ class Resize(BaseTransform):
 class CenterCrop(BaseTransform):
     """Crop the centre ``size`` (int or (h, w)); smaller images are first
     zero-padded to it."""
+
+    deterministic = True
 
     def __init__(self, size: Size) -> None:
         self.size = _pair(size, 'CenterCrop')

@@ -19,6 +19,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, RandomSampler
 
+from debiascls.datasets.in_memory import InMemoryDataLoader, InMemoryStore
 from debiascls.engine.fileio import atomic_write_bytes
 from debiascls.engine.optimizers import MultiModelOptimWrapperConstructor
 from debiascls.models.losses import generalized_ce
@@ -29,6 +30,11 @@ CACHE_VERSION = 1
 
 def unwrap(model):
     return model.module if is_model_wrapper(model) else model
+
+
+def _store_of(loader) -> Optional[InMemoryStore]:
+    """The decoded split behind an in-memory loader, else None."""
+    return loader.store if isinstance(loader, InMemoryDataLoader) else None
 
 
 def committee_sets(probs: np.ndarray, preds: np.ndarray, labels: np.ndarray,
@@ -242,9 +248,17 @@ class BiasCommitteeHook(Hook):
 
     # ------------------------------------------------------------------ #
     def _loader(self, runner, dataset, shuffle: bool,
-                generator: Optional[torch.Generator] = None) -> DataLoader:
+                generator: Optional[torch.Generator] = None,
+                store: Optional[InMemoryStore] = None):
         train_cfg = runner.cfg.train_dataloader
         batch_size = self.batch_size or train_cfg.get('batch_size')
+        # BE drops the last incomplete batch, unless there is no other
+        drop_last = shuffle and len(dataset) >= batch_size
+        if store is not None:  # the split is in memory: index it
+            sampler = (RandomSampler(dataset, generator=generator)
+                       if shuffle else range(len(dataset)))
+            return InMemoryDataLoader(dataset, store, sampler, batch_size,
+                                      drop_last)
         workers = (self.num_workers if self.num_workers is not None else
                    train_cfg.get('num_workers', 0))
         return DataLoader(
@@ -257,8 +271,7 @@ class BiasCommitteeHook(Hook):
             # a committee member sees the training set ~40 times
             persistent_workers=workers > 0,
             collate_fn=default_collate,
-            # BE drops the last incomplete batch, unless there is no other
-            drop_last=shuffle and len(dataset) >= batch_size)
+            drop_last=drop_last)
 
     @torch.no_grad()
     def _predict(self, algorithm, model, loader
@@ -279,15 +292,16 @@ class BiasCommitteeHook(Hook):
     def _train_committee(self, runner, algorithm,
                          seed: int) -> Tuple[np.ndarray, np.ndarray]:
         dataset = runner.train_dataloader.dataset
+        store = _store_of(runner.train_dataloader)
         generator = torch.Generator()
         generator.manual_seed(seed)
-        train_loader = self._loader(runner, dataset, True, generator)
-        score_loader = self._loader(runner, dataset, False)
+        train_loader = self._loader(runner, dataset, True, generator, store)
+        score_loader = self._loader(runner, dataset, False, store=store)
         valid_loader = None
         if runner.val_loop is not None:
-            valid_loader = self._loader(runner,
-                                        runner.val_loop.dataloader.dataset,
-                                        False)
+            valid = runner.val_loop.dataloader
+            valid_loader = self._loader(runner, valid.dataset, False,
+                                        store=_store_of(valid))
         constructor = MultiModelOptimWrapperConstructor.from_optim_wrapper_cfg(
             runner.cfg.optim_wrapper)
         device = algorithm.data_preprocessor.device

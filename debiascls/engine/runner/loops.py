@@ -30,10 +30,13 @@ from mmengine.runner.loops import (IterBasedTrainLoop, TestLoop, ValLoop,
 from mmengine.runner.utils import calc_dynamic_intervals
 from torch.utils.data import DataLoader
 
+from debiascls.datasets.in_memory import InMemoryDataLoader
 from debiascls.engine.results import (RESULTS_FILE, append_result,
                                       complete_validations, read_results,
                                       run_record, split_scalars)
 from debiascls.registry import LOOPS
+from debiascls.utils.threads import (apply_num_threads, auto_threads,
+                                     cores_per_process)
 
 
 def _sampler_of(dataloader: DataLoader):
@@ -42,6 +45,25 @@ def _sampler_of(dataloader: DataLoader):
         batch_sampler = getattr(dataloader, 'batch_sampler', None)
         sampler = getattr(batch_sampler, 'sampler', sampler)
     return sampler
+
+
+def apply_thread_plan(runner, dataloader) -> None:
+    """Set torch's intra-op threads from ``env_cfg.num_threads`` (``'auto'``:
+    the process's cores minus the workers of ``dataloader``, see
+    :mod:`debiascls.utils.threads`)."""
+    cfg = getattr(runner, 'cfg', None) or {}
+    setting = (cfg.get('env_cfg') or {}).get('num_threads')
+    workers = 0 if isinstance(dataloader, InMemoryDataLoader) else int(
+        getattr(dataloader, 'num_workers', 0) or 0)
+    if setting == 'auto':
+        setting = auto_threads(workers)
+    applied = apply_num_threads(setting)
+    if applied is not None:
+        print_log(
+            f'torch threads: {applied} ({cores_per_process()} cores for this '
+            f'process, {workers} loader workers; env_cfg.num_threads, '
+            'OMP_NUM_THREADS overrides it)',
+            logger='current')
 
 
 @LOOPS.register_module()
@@ -91,6 +113,7 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         # Not IterBasedTrainLoop.__init__: it creates the data iterator (and
         # starts workers) before resume tells us where the stream begins.
         BaseLoop.__init__(self, runner, dataloader)
+        apply_thread_plan(runner, self.dataloader)
         #: Iterations per epoch of the training loader.
         self.epoch_length = len(self.dataloader)
         if max_iters is None:
@@ -147,6 +170,11 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         with :meth:`restart_data_stream`.
         """
         dataset = self.dataloader.dataset
+        if isinstance(self.dataloader, InMemoryDataLoader):
+            raise TypeError(
+                'set_train_pipeline: the training split is decoded into '
+                'memory with its pipeline (train_dataloader.in_memory); '
+                'remove in_memory to switch pipelines during training.')
         if not hasattr(dataset, 'pipeline'):
             raise TypeError(
                 f'set_train_pipeline: the training set '
@@ -193,7 +221,9 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         model = self.runner.model
         model = getattr(model, 'module', model)
         if hasattr(model, 'prepare_train'):
-            model.prepare_train(self.dataloader.dataset)
+            store = (self.dataloader.store if isinstance(
+                self.dataloader, InMemoryDataLoader) else None)
+            model.prepare_train(self.dataloader.dataset, store)
 
     def _validation_due(self) -> bool:
         return (self.runner.val_loop is not None
@@ -441,6 +471,7 @@ class MultiSplitTestLoop(_MultiSplitMixin, TestLoop):
                  extra_splits: Optional[Dict[str, Dict]] = None,
                  fp16: bool = False) -> None:
         BaseLoop.__init__(self, runner, dataloader)
+        apply_thread_plan(runner, self.dataloader)
         self.fp16 = fp16
         self.test_loss: dict = {}
         others: Dict[str, Any] = {}

@@ -1,5 +1,6 @@
 from .base import BaseDebiasAlgorithm
 from .cosfairnet import CosFairNet
+from .disent import DisEnt
 from .ie import IE
 from .learned_mixin import LearnedMixin
 from .lff import LfF
@@ -9,6 +10,7 @@ from .rubi import RUBi
 from .vanilla import Vanilla
 
 __all__ = [
-    'BaseDebiasAlgorithm', 'BiasedByDesignAlgorithm', 'CosFairNet', 'IE',
+    'BaseDebiasAlgorithm', 'BiasedByDesignAlgorithm', 'CosFairNet', 'DisEnt',
+    'IE',
     'LearnedMixin', 'LfF', 'PGD', 'ReBias', 'RUBi', 'Vanilla'
 ]

@@ -79,8 +79,15 @@ class BaseDebiasAlgorithm(BaseModel):
         #: DenoisingHook to PGD's D_clean.
         self.train_pool: Optional[Sequence[int]] = None
         self._train_dataset: Any = None
+        self._train_store: Any = None
         self._attached_hooks: set = set()
         self._hooks_checked = False
+
+    @classmethod
+    def check_config(cls, cfg: Any) -> None:
+        """Refuse a config whose other parts contradict this algorithm's
+        settings (called by ``debiascls.apis.check_before_build`` with the
+        whole config); nothing by default."""
 
     # ------------------------------------------------------------------ #
     # Set-up shared with hooks and the train loop
@@ -101,13 +108,16 @@ class BaseDebiasAlgorithm(BaseModel):
         for name, dtype in tables.items():
             self.per_sample.add_table(name, dtype)
 
-    def prepare_train(self, dataset: Any) -> None:
+    def prepare_train(self, dataset: Any, store: Any = None) -> None:
         """Called by :class:`~debiascls.engine.DebiasIterBasedTrainLoop`
         once before the first iteration (after a resume has loaded the
         checkpoint): sizes the per-sample tables with the training labels
         (never the bias labels) and keeps the dataset, from which methods
-        such as IE load auxiliary samples by index."""
+        such as IE load auxiliary samples by index, and its decoded copy
+        (an :class:`~debiascls.datasets.in_memory.InMemoryStore` when the
+        training split is in memory), from which they are indexed instead."""
         self._train_dataset = dataset
+        self._train_store = store
         if self.per_sample is None:
             return
         if not hasattr(dataset, 'get_gt_labels'):
@@ -139,13 +149,18 @@ class BaseDebiasAlgorithm(BaseModel):
         """Load training samples by dataset index through the training
         pipeline and the data preprocessor (in the main process; the random
         augmentations draw from the generators the train loop re-seeds each
-        iteration, so this is reproducible). Returns ``{'inputs',
+        iteration, so this is reproducible), or by indexing the in-memory
+        copy of the training split when there is one. Returns ``{'inputs',
         'data_samples'}`` like a training batch."""
         if self._train_dataset is None:
             raise RuntimeError(f'{type(self).__name__}.load_train_samples '
                                'needs prepare_train() first.')
-        batch = default_collate(
-            [self._train_dataset[int(i)] for i in indices])
+        if self._train_store is not None:
+            batch = self._train_store.batch(
+                torch.as_tensor(indices, dtype=torch.int64).reshape(-1))
+        else:
+            batch = default_collate(
+                [self._train_dataset[int(i)] for i in indices])
         return self.data_preprocessor(batch, True)
 
     # ------------------------------------------------------------------ #
@@ -195,18 +210,27 @@ class BaseDebiasAlgorithm(BaseModel):
         for the metrics), ``pred_label`` and ``pred_score`` (softmax) keyed
         by model name, and ``main_model`` (the name of the model whose
         predictions are the algorithm's)."""
+        return self.pack_predictions(
+            data_samples,
+            {name: model(inputs)
+             for name, model in self.models.items()})
+
+    def pack_predictions(self, data_samples: Dict[str, torch.Tensor],
+                         logits: Dict[str, torch.Tensor]) -> List[dict]:
+        """Per-sample prediction dicts (see :meth:`predict`) from every
+        model's logits."""
         labels = {
             k: data_samples[k].tolist()
             for k in ('sample_idx', 'gt_label', 'bias_label')
             if k in data_samples
         }
         scores = {
-            name: model(inputs).softmax(dim=1).cpu()
-            for name, model in self.models.items()
+            name: value.softmax(dim=1).cpu()
+            for name, value in logits.items()
         }
         preds = {name: s.argmax(dim=1).tolist() for name, s in scores.items()}
         results = []
-        for i in range(inputs.shape[0]):
+        for i in range(len(next(iter(scores.values())))):
             sample = {k: v[i] for k, v in labels.items()}
             sample['main_model'] = self.main_model
             sample['pred_label'] = {name: p[i] for name, p in preds.items()}

@@ -102,6 +102,8 @@ class LfF(BaseDebiasAlgorithm):
         self.bias_amplified = bias_amplified
         self.gce_as_coded = gce_as_coded
         self.add_per_sample_tables(dict(loss_b='float', loss_d='float'))
+        #: Added to f_b's class maximum in w(x) (BE's train_lff_be: 1e-8).
+        self.max_b_eps = 1e-8 if bias_amplified else 0.0
         if bias_amplified:
             self.add_per_sample_tables(
                 dict(amplified='bool', bn_candidate='bool'))
@@ -131,8 +133,8 @@ class LfF(BaseDebiasAlgorithm):
         self._last_ce_b = (g_idx, g_ce_b)
         max_b = state.class_max('loss_b')[labels]
         max_d = state.class_max('loss_d')[labels]
-        if self.bias_amplified:  # BE learner.py: max_loss_b + 1e-8
-            max_b = max_b + 1e-8
+        if self.max_b_eps:  # BE learner.py: max_loss_b + 1e-8
+            max_b = max_b + self.max_b_eps
         # A class maximum of 0 (every loss of the class exactly 0) would
         # divide by zero in the official code; such samples get l = 0.
         l_b = state.get('loss_b', idx) / max_b.where(max_b > 0,
@@ -144,6 +146,14 @@ class LfF(BaseDebiasAlgorithm):
     # ------------------------------------------------------------------ #
     # Training
     # ------------------------------------------------------------------ #
+    def check_bias_sets(self) -> None:
+        """Refuse to train on D^A before the committee has filled it."""
+        if not bool(self.bias_sets_ready):
+            raise RuntimeError(
+                f'{type(self).__name__}(bias_amplified=True): D^A is empty '
+                'because BiasCommitteeHook has not run; add it to '
+                'custom_hooks (configs/_base_/methods/ do).')
+
     def biased_loss(self, logits_b: torch.Tensor, labels: torch.Tensor,
                     idx: torch.Tensor) -> Optional[torch.Tensor]:
         """GCE on the batch (LfF), or CE on its members of D^A (LfF+BE);
@@ -151,11 +161,7 @@ class LfF(BaseDebiasAlgorithm):
         if not self.bias_amplified:
             return generalized_ce(logits_b, labels, self.q,
                                   self.gce_as_coded).mean()
-        if not bool(self.bias_sets_ready):
-            raise RuntimeError(
-                f'{type(self).__name__}(bias_amplified=True): D^A is empty '
-                'because BiasCommitteeHook has not run; add it to '
-                'custom_hooks (configs/_base_/models/ does).')
+        self.check_bias_sets()
         member = self.per_sample.get('amplified', idx)
         if global_count(member) == 0:
             return None

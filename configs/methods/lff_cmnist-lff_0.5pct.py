@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/models/mlp_cmnist.py', '../_base_/methods/lff.py',
+    '../_base_/datasets/cmnist_lff.py', '../_base_/schedules/adam_cmnist.py',
+    '../_base_/default_runtime.py'
+]
+severity = '0.5pct'
