@@ -1,15 +1,20 @@
 """Framework overhead: debiascls against a hand-written PyTorch loop of the
 same model, data and optimizer, as ratios measured in one run.
 
-Two levels, for Vanilla and LfF on SynthDigits (the README's default):
+Two levels, for Vanilla and LfF on one setting (``--setting``, e.g. the
+README's default ``synthdigits_1pct`` or ``cmnist_1pct`` with the papers'
+MLPs):
 
 - **step**: ``algorithm.train_step`` (data preprocessor, per-sample state,
   optimizer wrappers) against the same computation written out in plain
   PyTorch, on the same pre-loaded batches, in interleaved rounds;
 - **run**: ``tools/train.py`` for ``--iters`` iterations (Runner, hooks,
-  logging, checkpoints, the seeded sampler, worker processes) against a
-  plain loop over a ``DataLoader`` of the same dataset, batch size, workers
-  and model, both without evaluation, alternated ``--repeats`` times.
+  logging, checkpoints, the seeded sampler, the data path of the config)
+  against a plain loop, both without evaluation, alternated ``--repeats``
+  times. Where the config decodes the training split into memory
+  (``in_memory``), the plain loop indexes the same uint8 tensors with a
+  ``torch.randperm`` per epoch; otherwise it iterates a ``DataLoader`` of the
+  same dataset, batch size and workers.
 
 The plain LfF mirrors debiascls's (and the official code's): GCE for f_b,
 per-sample EMAs of both CE losses (first visit stores the raw loss)
@@ -17,8 +22,9 @@ normalised by the class-wise maximum, ``w = l_b / (l_b + l_d)``.
 
 Usage::
 
-    python benchmarks/framework_overhead.py [--iters 300] [--repeats 2]
-        [--steps 30] [--rounds 5]
+    python benchmarks/framework_overhead.py [--setting cmnist_1pct]
+        [--cfg-options mnist_root=../shared/data/mnist] [--iters 300]
+        [--repeats 2] [--steps 30] [--rounds 5]
         [--out work_dirs/benchmarks/framework_overhead.json]
 """
 import argparse
@@ -39,7 +45,7 @@ import torch.nn.functional as F
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import default_collate  # noqa: E402
 
 from debiascls.apis import prepare_config  # noqa: E402
@@ -60,14 +66,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--repeats', type=int, default=2)
     parser.add_argument(
         '--out', default='work_dirs/benchmarks/framework_overhead.json')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='key=value overrides of both configs (e.g. '
+                        'data_root, mnist_root)')
     return parser.parse_args(argv)
 
 
-def config(method: str, setting: str) -> Config:
+def config(method: str, setting: str, options=()) -> Config:
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'methods', f'{method}_{setting}.py'))
+    if options:
+        cfg.merge_from_dict(_options(options))
     prepare_config(cfg)
     return cfg
+
+
+def _options(options) -> dict:
+    """``key=value`` strings parsed as ``--cfg-options`` would be."""
+    out = {}
+    for option in options:
+        key, value = option.split('=', 1)
+        out[key] = DictAction._parse_iterable(value)
+    return out
 
 
 class PlainLfF:
@@ -114,9 +134,37 @@ class PlainLfF:
         self.opt_d.step()
 
 
+def plain_net(classifier_cfg) -> torch.nn.Module:
+    """The classifier written out in plain PyTorch where it is an MLP (the
+    papers' Colored MNIST models: ``nn.Sequential`` of Linear + ReLU with
+    the official /255 input scale, as LfF's ``module/mlp.py``), else
+    debiascls's module."""
+    backbone = classifier_cfg['backbone']
+    if backbone['type'] != 'MLP':
+        return MODELS.build(classifier_cfg)
+    layers, width = [torch.nn.Flatten()], 3 * 28 * 28
+    for hidden in backbone['hidden_dims']:
+        layers += [torch.nn.Linear(width, hidden), torch.nn.ReLU()]
+        width = hidden
+    layers.append(torch.nn.Linear(width, classifier_cfg['head']['num_classes']))
+    scale = backbone.get('input_scale', 1.0)
+    net = torch.nn.Sequential(*layers)
+    return net if scale == 1.0 else torch.nn.Sequential(_Scale(scale), net)
+
+
+class _Scale(torch.nn.Module):
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
 def plain_step(method: str, cfg: Config, dataset) -> Callable:
     torch.manual_seed(0)
-    net = lambda: MODELS.build(cfg.model.classifier)  # noqa: E731
+    net = lambda: plain_net(cfg.model.classifier)  # noqa: E731
     lr = cfg.optim_wrapper.optimizer.lr
     mean = torch.tensor(cfg.data_preprocessor['mean']).view(1, -1, 1, 1)
     std = torch.tensor(cfg.data_preprocessor['std']).view(1, -1, 1, 1)
@@ -159,7 +207,7 @@ def framework_step(method: str, cfg: Config, dataset) -> Callable:
 def time_steps(args, dataset, batches) -> Dict:
     runs = {}
     for method in METHODS:
-        cfg = config(method, args.setting)
+        cfg = config(method, args.setting, args.cfg_options)
         runs[f'{method} plain'] = plain_step(method, cfg, dataset)
         runs[f'{method} debiascls'] = framework_step(method, cfg, dataset)
     for fn in runs.values():  # warm-up
@@ -181,20 +229,41 @@ sys.path.insert(0, {repo!r})
 sys.path.insert(0, {bench!r})
 from mmengine.dataset import default_collate
 from framework_overhead import config, plain_step
+from debiascls.datasets.in_memory import InMemoryStore
 from debiascls.registry import DATASETS
-cfg = config({method!r}, {setting!r})
+from debiascls.utils.threads import apply_num_threads, auto_threads
+cfg = config({method!r}, {setting!r}, {options!r})
 loader_cfg = cfg.train_dataloader
 dataset = DATASETS.build(loader_cfg.dataset)
-g = torch.Generator().manual_seed(0)
-sampler = torch.utils.data.RandomSampler(
-    dataset, replacement=True, num_samples=10 ** 9, generator=g)
-loader = torch.utils.data.DataLoader(
-    dataset, batch_size=loader_cfg.batch_size, sampler=sampler,
-    num_workers=loader_cfg.num_workers, collate_fn=default_collate,
-    persistent_workers=loader_cfg.num_workers > 0)
 step = plain_step({method!r}, cfg, dataset)
+g = torch.Generator().manual_seed(0)
+bs = loader_cfg.batch_size
+if loader_cfg.get('in_memory') is not None:
+    # the decoded split as plain tensors, batches by indexing
+    apply_num_threads(auto_threads(0))  # what tools/train.py does
+    store = InMemoryStore.from_dataset(dataset)
+    x, y = store.inputs, store.samples['gt_label']
+    idx_all = store.samples['sample_idx']
+    n = len(y)
+
+    def batches():
+        while True:
+            perm = torch.randperm(n, generator=g)
+            for i in range(0, n - bs + 1, bs):
+                j = perm[i:i + bs]
+                yield dict(inputs=x[j], data_samples=dict(
+                    gt_label=y[j], sample_idx=idx_all[j]))
+    stream = batches()
+else:
+    apply_num_threads(auto_threads(loader_cfg.num_workers))
+    sampler = torch.utils.data.RandomSampler(
+        dataset, replacement=True, num_samples=10 ** 9, generator=g)
+    stream = iter(torch.utils.data.DataLoader(
+        dataset, batch_size=bs, sampler=sampler,
+        num_workers=loader_cfg.num_workers, collate_fn=default_collate,
+        persistent_workers=loader_cfg.num_workers > 0))
 start = time.perf_counter()
-for i, batch in zip(range({iters}), loader):
+for i, batch in zip(range({iters}), stream):
     step(batch)
 print('WALL', time.perf_counter() - start)
 '''
@@ -207,6 +276,7 @@ def run_once(method: str, args, plain: bool, work: str) -> float:
     if plain:
         code = PLAIN_RUN.format(repo=REPO, bench=osp.dirname(__file__),
                                 method=method, setting=args.setting,
+                                options=list(args.cfg_options),
                                 iters=args.iters)
         out = subprocess.run([sys.executable, '-c', code], cwd=REPO,
                              capture_output=True, text=True, check=True)
@@ -215,7 +285,7 @@ def run_once(method: str, args, plain: bool, work: str) -> float:
     cmd = [
         sys.executable, osp.join(REPO, 'tools', 'train.py'),
         osp.join(REPO, 'configs', 'methods', f'{method}_{args.setting}.py'),
-        '--work-dir', work_dir, '--cfg-options',
+        '--work-dir', work_dir, '--cfg-options', *args.cfg_options,
         f'train_cfg.max_iters={args.iters}',
         f'train_cfg.val_interval={10 * args.iters}', 'val_cfg=None',
         'val_dataloader=None', 'val_evaluator=None',
@@ -255,7 +325,7 @@ _ITERS = [0]
 def main(argv=None) -> int:
     args = parse_args(argv)
     _ITERS[0] = args.iters
-    cfg = config('vanilla', args.setting)
+    cfg = config('vanilla', args.setting, args.cfg_options)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=cfg.train_dataloader.batch_size, shuffle=True,

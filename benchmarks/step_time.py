@@ -22,6 +22,7 @@ Usage::
         [--steps 30] [--rounds 5] [--out work_dirs/benchmarks/step_time.json]
 """
 import argparse
+import ctypes
 import json
 import os.path as osp
 import statistics
@@ -38,13 +39,18 @@ from debiascls.apis import prepare_config  # noqa: E402
 from debiascls.engine.fileio import atomic_write_text  # noqa: E402
 from debiascls.engine.optimizers import \
     MultiModelOptimWrapperConstructor  # noqa: E402
+from debiascls.datasets.in_memory import InMemoryStore  # noqa: E402
+from debiascls.models import DisEnt  # noqa: E402
 from debiascls.registry import DATASETS, MODELS  # noqa: E402
 
-METHODS = ('vanilla', 'lff', 'lff_be', 'ie', 'cosfairnet', 'pgd')
+METHODS = ('vanilla', 'lff', 'lff_be', 'ie', 'cosfairnet', 'pgd', 'disent',
+           'disent_be')
 #: Algorithms timed in two phases: (name suffix, phase flag) pairs.
 PHASES = {
     'ie': [(' (before T2)', False), (' (guided)', True)],
     'pgd': [(' (step 1: f_b, GCE)', False), (' (step 3: f_d)', True)],
+    'disent': [(' (before the swap)', False), (' (swap)', True)],
+    'disent_be': [(' (before the swap)', False), (' (swap)', True)],
 }
 
 
@@ -55,9 +61,34 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--steps', type=int, default=30,
                         help='steps per algorithm and round')
     parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--adaptive-malloc', action='store_true',
+                        help="keep glibc's adaptive trim/mmap thresholds "
+                        '(see pin_malloc_thresholds)')
+    parser.add_argument('--methods', nargs='+', default=list(METHODS),
+                        choices=METHODS, help='algorithms to time '
+                        '(default: all; vanilla is always timed)')
     parser.add_argument('--out',
                         default='work_dirs/benchmarks/step_time.json')
     return parser.parse_args(argv)
+
+
+def pin_malloc_thresholds() -> bool:
+    """Fix glibc's trim threshold at 1 GiB and its mmap threshold at its
+    32 MiB maximum (both adapt to the allocations otherwise).
+
+    Here 13 algorithms share one heap; with the adaptive thresholds the
+    heap is trimmed after and re-faulted during every step of the larger
+    ones (measured 2026-12-04: LfF 2.93x and IE guided 4.93x Vanilla),
+    which a training process, holding one algorithm, does not pay (its
+    logged steps on the same ConvNet: LfF+BE 2.0x Vanilla). Returns
+    whether both were set (False off glibc)."""
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return (libc.mallopt(m_trim_threshold, 1 << 30) == 1
+            and libc.mallopt(m_mmap_threshold, 32 << 20) == 1)
 
 
 def config_path(method: str, dataset_name: str, severity: str) -> str:
@@ -76,11 +107,15 @@ def build(method: str, dataset_name: str, severity: str):
     return cfg, model, optim
 
 
-def prime(model, dataset, generator: torch.Generator, guided: bool) -> None:
+def prime(model, dataset, generator: torch.Generator, guided: bool,
+          store=None) -> None:
     """Per-sample state as after the committee (or PGD's scoring) and some
-    training; ``guided``: IE's guided phase, PGD's step 3."""
-    model.prepare_train(dataset)
+    training; ``guided``: IE's guided phase, PGD's step 3, DisEnt's swap.
+    ``store``: the in-memory training split (IE loads x^BN from it)."""
+    model.prepare_train(dataset, store)
     model._hooks_checked = True  # no Runner, no hooks: we drive it here
+    if isinstance(model, DisEnt):  # the swap from iteration curr_step + 1
+        model.curr_step = -1 if guided else 10**9
     state = model.per_sample
     if hasattr(model, 'scores_ready'):  # PGD
         model.set_phases(dict(debias=guided))
@@ -107,10 +142,14 @@ def prime(model, dataset, generator: torch.Generator, guided: bool) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    pinned = False if args.adaptive_malloc else pin_malloc_thresholds()
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
     base_cfg, _, _ = build('vanilla', args.dataset, args.severity)
     dataset = DATASETS.build(base_cfg.train_dataloader.dataset)
+    # as the train loop does: the decoded split where the config asks
+    store = (InMemoryStore.from_dataset(dataset) if
+             base_cfg.train_dataloader.get('in_memory') is not None else None)
     batch_size = base_cfg.train_dataloader.batch_size
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, shuffle=True, drop_last=True,
@@ -120,7 +159,8 @@ def main(argv=None) -> int:
 
     runs = {}
     skipped = []
-    for method in METHODS:
+    methods = ['vanilla'] + [m for m in args.methods if m != 'vanilla']
+    for method in methods:
         if not osp.isfile(config_path(method, args.dataset, args.severity)):
             skipped.append(method)
             continue
@@ -128,7 +168,7 @@ def main(argv=None) -> int:
                     for suffix, flag in PHASES.get(method, [('', False)])]
         for name, guided in variants:
             _, model, optim = build(method, args.dataset, args.severity)
-            prime(model, dataset, generator, guided)
+            prime(model, dataset, generator, guided, store)
             model.train()
             for batch in batches[:3]:  # warm-up
                 model.train_step(batch, optim)
@@ -150,7 +190,8 @@ def main(argv=None) -> int:
 
     print(f'{args.dataset} {args.severity}, batch {batch_size}, '
           f'{torch.get_num_threads()} threads, median of {args.rounds} '
-          f'rounds of {args.steps} steps')
+          f'rounds of {args.steps} steps, malloc thresholds '
+          f'{"pinned" if pinned else "adaptive"}')
     print('| algorithm | ms / step | ratio to Vanilla |')
     print('|---|---|---|')
     for name, value in median.items():
@@ -169,7 +210,8 @@ def main(argv=None) -> int:
             steps=args.steps, rounds=args.rounds,
             seconds_per_step=times, median=median,
             ratio={k: v / base for k, v in median.items()},
-            committee_steps=committee_steps, skipped=skipped), indent=1),
+            committee_steps=committee_steps, skipped=skipped,
+            malloc_pinned=pinned), indent=1),
         args.out)
     print(f'written to {args.out}')
     return 0

@@ -39,7 +39,7 @@ ORACLE_LABEL = "the papers' protocol, selected on the test set"
 SWEEP_RUN_FILE = 'sweep_run.json'
 #: Methods whose name holds an underscore (all others end at the first
 #: ``_`` of the config name). Configs are ``<method>_<dataset>_<setting>``.
-METHODS_WITH_UNDERSCORE = ('lff_be', )
+METHODS_WITH_UNDERSCORE = ('lff_be', 'disent_be')
 #: Default grouping: rows, columns (``str.format`` templates of
 #: :meth:`Run.fields`).
 DEFAULT_GROUP_BY = ('{method}{options}', '{setting}')

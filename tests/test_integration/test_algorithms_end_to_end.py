@@ -174,11 +174,16 @@ def test_train_resume_and_test(method, tmp_path, tiny_data):
         assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
     assert _metrics(resumed, 'val', 8) == final
 
-    # tools/test.py reports the metrics of the final evaluation.
+    # tools/test.py reports the metrics of the final evaluation (for
+    # DisEnt also drawing Grad-CAM of each encoder, the other held fixed).
+    show = (['--show-dir', 'vis'] if method.startswith('disent') else [])
     run_tool(
         python_tool('test.py', config, str(full / 'iter_8.pth'),
-                    '--work-dir', str(tmp_path / 'test'), '--cfg-options',
-                    *opts), REPO)
+                    '--work-dir', str(tmp_path / 'test'), *show,
+                    '--cfg-options', *opts), REPO)
+    if show:
+        for name in ('debiased', 'biased'):
+            assert os.listdir(tmp_path / 'test' / 'vis' / 'gradcam' / name)
     tested = _metrics(tmp_path / 'test', 'test')
     assert tested['test'] == final['test']
     assert tested['valid'] == final['valid']

@@ -241,3 +241,20 @@ def test_step_lr_from_curr_step_matches_the_official_decay():
         sched.step()  # after iteration s
     want = [0.5**max(0, (s - 4) // 3) for s in range(14)]
     assert lrs == want
+
+
+def test_grad_cam_views_explain_each_encoder_with_the_other_fixed():
+    torch.manual_seed(0)
+    model = DisEnt(classifier=dict(
+        type='ImageClassifier', backbone=dict(type='ConvNet',
+                                              channels=(4, )),
+        head=dict(type='GAPLinearHead', num_classes=2)))
+    x = torch.rand(3, 3, 8, 8)
+    views = model.cam_views(x)
+    assert set(views) == {'debiased', 'biased'}
+    for name, (feats, head) in views.items():
+        assert feats.dim() == 4
+        # the head of a view gives the classifier's logits on [z_i, z_b]
+        logits_i, logits_b = model.classify(*model.features(x), detach=False)
+        want = logits_i if name == 'debiased' else logits_b
+        assert torch.allclose(head(feats), want, atol=1e-6)

@@ -127,6 +127,26 @@ def test_pairs_come_from_d_bn_of_the_same_class():
     assert set(pair_idx.tolist()) == {4, 5}
 
 
+def test_pairs_are_uniform_within_the_class_and_fall_back_per_class():
+    model = _ie()
+    state = model.per_sample  # labels 0, 0, 1, 1, 2, 2
+    state.fill('bn_candidate', torch.ones(6, dtype=torch.bool))
+    # D^BN: both samples of class 0, none of class 1 or 2
+    state.assign('bn_score', torch.arange(6),
+                 torch.tensor([0.3, 0.2, -1.0, -1.0, -1.0, -1.0]))
+    torch.manual_seed(0)
+    pair_idx, _ = model.sample_pairs(torch.zeros(4000, dtype=torch.long))
+    counts = torch.bincount(pair_idx, minlength=6).tolist()
+    assert counts[2:] == [0] * 4 and abs(counts[0] - 2000) < 150
+    # only the classes without a member of D^BN fall back on D_cand^BN
+    pair_idx, paired = model.sample_pairs(torch.tensor([0, 1, 2] * 100),
+                                          empty_bn='candidate')
+    assert paired.all()
+    assert set(pair_idx[0::3].tolist()) == {0, 1}
+    assert set(pair_idx[1::3].tolist()) == {2, 3}
+    assert set(pair_idx[2::3].tolist()) == {4, 5}
+
+
 def test_all_scores_negative_leave_no_pair():
     model = _ie()
     model.per_sample.fill('bn_candidate', torch.ones(6, dtype=torch.bool))

@@ -203,5 +203,6 @@ def test_bad_settings_are_named_and_video_maps_are_left_out():
         hook._split(_Loop())
     assert BiasVisualizationHook()._split(_Loop()).name == 'test'
     # a (B, C, t, h, w) map is not drawn (the hook logs a note instead)
-    assert hook._grad_cam(_VideoNet(), torch.zeros(2, 3, 8, 8),
-                          torch.zeros(2, dtype=torch.long)) is None
+    net = _VideoNet()
+    assert hook._grad_cam(net.extract_feat(torch.zeros(2, 3, 8, 8)),
+                          net.head, torch.zeros(2, dtype=torch.long)) is None

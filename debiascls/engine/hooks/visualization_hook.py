@@ -229,11 +229,11 @@ class BiasVisualizationHook(Hook):
                  'video data set?); Grad-CAM overlays and the IE figure are '
                  'drawn for image models only.')
             return
-        models = {
-            name: model
-            for name, model in algorithm.models.items()
+        # what cam_views explains: the models with a feature map and a head
+        models = [
+            name for name, model in algorithm.models.items()
             if hasattr(model, 'extract_feat') and hasattr(model, 'head')
-        }
+        ]
         skipped = sorted(set(algorithm.models) - set(models))
         if skipped:
             _log(f'models {skipped} have no extract_feat/head split; no '
@@ -253,12 +253,14 @@ class BiasVisualizationHook(Hook):
             gt = samples['gt_label']
             bias = samples['bias_label'].tolist()
             idx = samples['sample_idx'].tolist()
-            for name, model in list(models.items()):
-                result = self._grad_cam(model, inputs, gt)
+            with torch.no_grad():
+                views = algorithm.cam_views(inputs)
+            for name in list(models):
+                result = self._grad_cam(*views[name], gt)
                 if result is None:
                     _log(f'model "{name}" gives a feature map that is not '
                          '(B, C, h, w) (a video model?); no Grad-CAM for it.')
-                    del models[name]
+                    models.remove(name)
                     continue
                 pred, target, cam = result
                 if cam.shape[1:] == (1, 1) and start == 0:
@@ -311,16 +313,17 @@ class BiasVisualizationHook(Hook):
                  + (f'; {no_pair} samples have no x^BN (no D_cand^BN member'
                     ' of their class).' if no_pair else '.'))
 
-    def _grad_cam(self, model, inputs: torch.Tensor, gt: torch.Tensor):
+    def _grad_cam(self, feats: torch.Tensor, head, gt: torch.Tensor):
         """Prediction, explained class and max-normalised Grad-CAM map
-        (B, h, w) of one classifier, or None for a non-image feature map."""
+        (B, h, w) of one classifier (its feature map and head, see
+        ``cam_views``), or None for a non-image feature map."""
+        feats = feats.detach()
+        if feats.dim() != 4:
+            return None
         with torch.no_grad():
-            feats = model.extract_feat(inputs)
-            if feats.dim() != 4:
-                return None
-            pred = model.head(feats).argmax(dim=1)
+            pred = head(feats).argmax(dim=1)
         target = pred if self.cam_target == 'pred' else gt
-        cam = grad_cam(feats, model.head, target)
+        cam = grad_cam(feats, head, target)
         return (pred.tolist(), target.tolist(),
                 cam.detach().float().cpu().numpy())
 

@@ -202,6 +202,18 @@ class BaseDebiasAlgorithm(BaseModel):
     # ------------------------------------------------------------------ #
     # Inference
     # ------------------------------------------------------------------ #
+    def cam_views(self, inputs: torch.Tensor
+                  ) -> Dict[str, Tuple[torch.Tensor, Any]]:
+        """What Grad-CAM explains for each model: ``{name: (feature map z of
+        inputs, head)}`` with ``head(z)`` the model's logits; models without
+        an ``extract_feat``/``head`` split are left out. By default each
+        classifier's own backbone map and head."""
+        return {
+            name: (model.extract_feat(inputs), model.head)
+            for name, model in self.models.items()
+            if hasattr(model, 'extract_feat') and hasattr(model, 'head')
+        }
+
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor,
                 data_samples: Dict[str, torch.Tensor]) -> List[dict]:

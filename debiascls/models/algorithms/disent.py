@@ -238,6 +238,20 @@ class DisEnt(LfF):
         return log_vars
 
     # ------------------------------------------------------------------ #
+    def cam_views(self, inputs: torch.Tensor):
+        """Each classifier explained on its own encoder's map, the other
+        encoder's pooled feature held fixed: ``C_i([GAP(z), z_b])`` of
+        ``E_i``'s map and ``C_b([z_i, GAP(z)])`` of ``E_b``'s."""
+        f_i, f_b = self.models['debiased'], self.models['biased']
+        map_i, map_b = f_i.extract_feat(inputs), f_b.extract_feat(inputs)
+        z_i, z_b = f_i.head.pool(map_i).detach(), f_b.head.pool(
+            map_b).detach()
+        return dict(
+            debiased=(map_i, lambda z: f_i.head.fc(
+                torch.cat([f_i.head.pool(z), z_b], dim=1))),
+            biased=(map_b, lambda z: f_b.head.fc(
+                torch.cat([z_i, f_b.head.pool(z)], dim=1))))
+
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor,
                 data_samples: Dict[str, torch.Tensor]) -> List[dict]:

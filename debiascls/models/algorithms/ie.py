@@ -63,6 +63,27 @@ def relative_exploitation_score(e_z: torch.Tensor, e_bn: torch.Tensor,
     return ratio.pow(tau).view(b, h, w)
 
 
+def _draw_same_class(members: torch.Tensor, gt: torch.Tensor,
+                     labels: torch.Tensor) -> torch.Tensor:
+    """For each label, a member of ``members`` (bool mask over the training
+    set) with that class, uniformly at random (torch's global generator);
+    -1 where the class has no member. One pass over the mask for the whole
+    batch: members grouped by class, a uniform position in the group."""
+    pool = members.nonzero(as_tuple=True)[0]
+    if pool.numel() == 0 or labels.numel() == 0:
+        return torch.full_like(labels, -1)
+    cls = gt[pool]
+    pool = pool[torch.argsort(cls, stable=True)]
+    num_classes = int(max(int(gt.max()), int(labels.max())) + 1)
+    counts = torch.bincount(cls, minlength=num_classes)
+    starts = torch.cumsum(counts, 0) - counts
+    n = counts[labels]
+    offset = (torch.rand(labels.shape, dtype=torch.float64,
+                         device=labels.device) * n).long()
+    pick = starts[labels] + torch.minimum(offset, (n - 1).clamp_min(0))
+    return torch.where(n > 0, pool[pick.clamp_max(pool.numel() - 1)], -1)
+
+
 def ie_weight(c: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
     """IE Eq. (6): ``IE(z)_n = max(c(z)_n * r(z)_n, 1)``."""
     return (c * r).clamp_min(1.0)
@@ -314,20 +335,13 @@ class IE(LfF):
             raise ValueError(f'IE.sample_pairs: empty_bn="{empty_bn}" is '
                              "not one of ('skip', 'candidate').")
         state = self.per_sample
-        members = self.bn_members()
-        fallback = state.get('bn_candidate')
-        gt = state.gt_label
-        pair_idx = torch.full_like(labels, -1)
-        for c in labels.unique():
-            rows = (labels == c).nonzero(as_tuple=True)[0]
-            pool = (members & (gt == c)).nonzero(as_tuple=True)[0]
-            if pool.numel() == 0 and empty_bn == 'candidate':
-                pool = (fallback & (gt == c)).nonzero(as_tuple=True)[0]
-            if pool.numel() == 0:
-                continue
-            picks = torch.randint(
-                pool.numel(), (rows.numel(), ), device=pool.device)
-            pair_idx[rows] = pool[picks]
+        pair_idx = _draw_same_class(self.bn_members(), state.gt_label, labels)
+        if empty_bn == 'candidate':
+            missing = pair_idx < 0
+            if missing.any():
+                pair_idx[missing] = _draw_same_class(
+                    state.get('bn_candidate'), state.gt_label,
+                    labels[missing])
         return pair_idx, pair_idx >= 0
 
     # ------------------------------------------------------------------ #
@@ -486,12 +500,12 @@ class IE(LfF):
             guide = self.guidance(z, z_bn, labels)
             head = self.models['debiased'].head
             pooled = head.pool(z)
-            target = head.pool(guide['g'])
-            if self.detach_guidance_target:
-                target = target.detach()
+            pooled_g = head.pool(guide['g'])  # GAP(g(z)), Eqs. 9 and 10
+            target = (pooled_g.detach()
+                      if self.detach_guidance_target else pooled_g)
             sim = (pooled - target).abs().sum(dim=1)  # ||.||_1, Eq. (9)
-            cls = F.cross_entropy(  # Eq. (10)
-                head(guide['g']), labels, reduction='none')
+            cls = F.cross_entropy(  # Eq. (10): f_cls(g(z)) = fc(GAP(g))
+                head.fc(pooled_g), labels, reduction='none')
             losses['loss_guide_sim'] = self.lambda_sim * (score * sim).mean()
             losses['loss_guide_cls'] = (weight * cls).mean()
             diagnostics['ie_mean'] = guide['ie'].mean()
