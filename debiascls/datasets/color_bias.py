@@ -158,27 +158,27 @@ def release_conflicting(severity: str, num_samples: int) -> int:
     return int(np.floor(share * num_samples + 0.5))
 
 
-def lff_attr_labels(labels: np.ndarray, aligned_ratio: float,
+def lff_bias_labels(targets: np.ndarray, aligned_ratio: float,
                     num_bias: int = 10) -> np.ndarray:
-    """LfF's deterministic bias assignment (``make_dataset.py``,
-    ``make_attr_labels``): within each class ``c``, in data order, the
-    samples fill the attribute values ``0, 1, ..., num_bias - 1`` one block
-    after the other, block ``b`` holding ``aligned_ratio`` of the class for
-    ``b == c`` and ``(1 - aligned_ratio) / (num_bias - 1)`` otherwise (block
-    ends rounded from the cumulative shares, half to even as numpy). No
-    randomness: the first samples of class 3 take colours 0, 1, 2.
+    """LfF's ``make_attr_labels``: deterministic, order-based bias labels.
+
+    For class ``c`` with ``n`` samples, the milestones are
+    ``round(n * cumsum(ratios))`` (numpy's round-half-to-even) with ratio
+    ``aligned_ratio`` for column ``c`` and ``(1 - aligned_ratio) /
+    (num_bias - 1)`` for the others; the k-th sample of the class (in the
+    given order) gets the first column whose milestone exceeds k.
     """
-    labels = np.asarray(labels)
+    targets = np.asarray(targets, dtype=np.int64)
     eye = np.eye(num_bias)
-    shares = aligned_ratio * eye + (1 - aligned_ratio) / (num_bias - 1) * (
+    ratios = aligned_ratio * eye + (1 - aligned_ratio) / (num_bias - 1) * (
         1 - eye)
-    bias = np.empty_like(labels)
-    for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
-        ends = np.round(len(members) * np.cumsum(shares[c]))
-        # position k takes the first block whose end lies beyond k
-        bias[members] = np.searchsorted(ends, np.arange(len(members)),
-                                        side='right')
+    bias = np.empty_like(targets)
+    for c in np.unique(targets):
+        members = np.flatnonzero(targets == c)
+        milestones = np.round(len(members) * np.cumsum(ratios[c]))
+        ranks = np.searchsorted(milestones, np.arange(len(members)),
+                                side='right')
+        bias[members] = np.minimum(ranks, num_bias - 1)
     return bias
 
 

@@ -28,7 +28,7 @@ from .base_dataset import DatasetError
 from .bias_folder import BiasFolderDataset, format_name, split_dirs
 from .color_bias import (LFF_COLOR_NAMES, LFF_COLOR_STD, SEVERITY_RATIOS,
                          assign_bias_total, assign_uniform_bias,
-                         colorize_foreground, lff_attr_labels,
+                         colorize_foreground, lff_bias_labels,
                          release_conflicting)
 from .generation import (atomic_dir, check_meta, run_on_rank0, write_meta,
                          write_pngs)
@@ -131,7 +131,7 @@ def train_bias(protocol: str, severity: str, labels: np.ndarray,
                rng: np.random.Generator) -> np.ndarray:
     """Bias labels of a biased (train or valid) split of a protocol."""
     if protocol == 'lff':
-        return lff_attr_labels(labels, 1 - SEVERITY_RATIOS[severity])
+        return lff_bias_labels(labels, 1 - SEVERITY_RATIOS[severity])
     return assign_bias_total(labels, release_conflicting(severity,
                                                          len(labels)), 10,
                              rng)
@@ -211,7 +211,7 @@ def generate_colored_mnist(
         rng = _rng(seed, 2)
         with atomic_dir(test_dir) as tmp:
             labels = pools['test'].labels
-            bias = (lff_attr_labels(labels, LFF_TEST_ALIGNED_RATIO)
+            bias = (lff_bias_labels(labels, LFF_TEST_ALIGNED_RATIO)
                     if protocol == 'lff' else assign_uniform_bias(
                         labels, 10, rng))
             meta = dict(params, generator='ColoredMNIST')

@@ -50,7 +50,7 @@ from debiascls.registry import DATASETS
 from .base_dataset import DatasetError
 from .bias_folder import BiasFolderDataset, split_dirs
 from .cifar_source import CIFAR10_CLASSES, ImageSplit, load_cifar10
-from .color_bias import SEVERITY_RATIOS
+from .color_bias import SEVERITY_RATIOS, lff_bias_labels
 from .colored_mnist import split_counts, write_split_folder
 from .corruptions import CORRUPTION_TYPES, CORRUPTIONS, LEVELS, corrupt
 from .generation import atomic_dir, check_meta, run_on_rank0, write_meta
@@ -88,30 +88,6 @@ def corruption_names(corruption_type: CorruptionType) -> Tuple[str, ...]:
             f'{tuple(CORRUPTIONS)}' +
             (f' (unknown: {unknown})' if unknown else '') + '.')
     return names
-
-
-def lff_bias_labels(targets: np.ndarray, aligned_ratio: float,
-                    num_bias: int = 10) -> np.ndarray:
-    """LfF's ``make_attr_labels``: deterministic, order-based bias labels.
-
-    For class ``c`` with ``n`` samples, the milestones are
-    ``round(n * cumsum(ratios))`` (numpy's round-half-to-even) with ratio
-    ``aligned_ratio`` for column ``c`` and ``(1 - aligned_ratio) /
-    (num_bias - 1)`` for the others; the k-th sample of the class (in the
-    given order) gets the first column whose milestone exceeds k.
-    """
-    targets = np.asarray(targets, dtype=np.int64)
-    eye = np.eye(num_bias)
-    ratios = aligned_ratio * eye + (1 - aligned_ratio) / (num_bias - 1) * (
-        1 - eye)
-    bias = np.empty_like(targets)
-    for c in np.unique(targets):
-        members = np.flatnonzero(targets == c)
-        milestones = np.round(len(members) * np.cumsum(ratios[c]))
-        ranks = np.searchsorted(milestones, np.arange(len(members)),
-                                side='right')
-        bias[members] = np.minimum(ranks, num_bias - 1)
-    return bias
 
 
 def cifar10c_params(seed: int, names: Sequence[str], level: int,

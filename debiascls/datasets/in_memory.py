@@ -21,6 +21,7 @@ import time
 from typing import Dict, Iterable, Iterator, Optional, Sized
 
 import torch
+from mmengine.dataset import default_collate
 from mmengine.logging import print_log
 
 from debiascls.utils import ConfigError
@@ -159,6 +160,9 @@ class InMemoryDataLoader:
         self.sampler = sampler
         self.batch_size = int(batch_size)
         self.drop_last = drop_last
+        #: How the batches are collated: for code that builds a loader of
+        #: its own over ``dataset`` (the store is already collated).
+        self.collate_fn = default_collate
 
     def __iter__(self) -> Iterator[dict]:
         indices = iter(self.sampler)

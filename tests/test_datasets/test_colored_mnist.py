@@ -9,7 +9,7 @@ import pytest
 from debiascls.datasets import ColoredMNIST, DatasetError
 from debiascls.datasets.color_bias import (LFF_COLORS, allocate,
                                            assign_bias_total,
-                                           lff_attr_labels,
+                                           lff_bias_labels,
                                            release_conflicting)
 from debiascls.datasets.colored_mnist import generate_colored_mnist
 from debiascls.datasets.mnist_source import load_mnist_splits
@@ -136,7 +136,7 @@ def test_lff_protocol(tmp_path, fake_mnist):
     assert int((gt != bias).sum()) == 10
     pools = load_mnist_splits(str(mnist), 0, valid_size=0)
     np.testing.assert_array_equal(
-        np.sort(bias), np.sort(lff_attr_labels(pools['train'].labels, 0.95)))
+        np.sort(bias), np.sort(lff_bias_labels(pools['train'].labels, 0.95)))
     # test: 10 % of each colour within each class (10 digits per class)
     gt, bias = test.get_gt_labels(), test.get_bias_labels()
     for c in range(10):
@@ -149,18 +149,18 @@ def test_lff_protocol(tmp_path, fake_mnist):
                      severity='5pct')
 
 
-def test_lff_attr_labels_are_order_based():
+def test_lff_bias_labels_are_order_based():
     # class 3 of 20 at 90 % aligned: shares 0.1 / 9 for colours 0-2 and 4-9,
     # 0.9 for colour 3; block ends round(20 * cumsum) = 0, 0, 1, 19, 19,
     # 19, 19, 20, 20, 20 (half to even); sample k takes the first colour
     # whose end exceeds k: colour 2, then 3 (18 samples), then 7.
     labels = np.full(20, 3)
-    assert lff_attr_labels(labels, 0.9).tolist() == [2] + [3] * 18 + [7]
+    assert lff_bias_labels(labels, 0.9).tolist() == [2] + [3] * 18 + [7]
     # classes are assigned independently, in data order: two samples per
     # class at 50 %: class 0's ends 1, 1, 1, 1, 1, 2, ... give colours 0, 5;
     # class 3's ends 0, 0, 0, 1, 1, 2, ... give 3, 5
     mixed = np.array([0, 3, 0, 3])
-    assert lff_attr_labels(mixed, 0.5).tolist() == [0, 3, 5, 5]
+    assert lff_bias_labels(mixed, 0.5).tolist() == [0, 3, 5, 5]
 
 
 def test_test_split_colours_balanced_per_class(tmp_path, fake_mnist):
