@@ -79,3 +79,13 @@ def test_label_noise_reaches_datasets_through_their_kwargs():
     assert cfg.train_dataloader.dataset.label_noise == 0.1
     assert cfg.val_dataloader.dataset.label_noise == 0.1
     assert cfg.test_dataloader.dataset.label_noise == 0.1
+
+
+def test_the_algorithm_checks_the_rest_of_the_config():
+    # DisEnt's StepLR must begin at its curr_step (BaseDebiasAlgorithm.
+    # check_config, called here for the configured algorithm)
+    cfg = Config.fromfile('configs/methods/disent_cmnist_1pct.py')
+    check_before_build(cfg)
+    cfg.merge_from_dict({'model.curr_step': 5000})
+    with pytest.raises(ConfigError, match='curr_step=5000.*begins at 10000'):
+        check_before_build(cfg)

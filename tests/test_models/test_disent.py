@@ -258,3 +258,19 @@ def test_grad_cam_views_explain_each_encoder_with_the_other_fixed():
         logits_i, logits_b = model.classify(*model.features(x), detach=False)
         want = logits_i if name == 'debiased' else logits_b
         assert torch.allclose(head(feats), want, atol=1e-6)
+
+
+def test_config_check_ties_the_step_lr_to_curr_step():
+    from mmengine.config import Config
+    cfg = Config(dict(
+        model=dict(type='DisEnt', curr_step=100),
+        train_cfg=dict(max_iters=1000),
+        param_scheduler=[dict(type='StepLR', begin=100, step_size=10)]))
+    DisEnt.check_config(cfg)
+    cfg.param_scheduler[0].begin = 50
+    with pytest.raises(ConfigError, match=r'param_scheduler.0.begin=100'):
+        DisEnt.check_config(cfg)
+    cfg.param_scheduler[0].begin = 100
+    cfg.train_cfg.max_iters = 100
+    with pytest.raises(ConfigError, match='swap never starts'):
+        DisEnt.check_config(cfg)
