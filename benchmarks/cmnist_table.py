@@ -22,12 +22,18 @@ paper's value, or 3 points where the paper gives no std.
 
 ``--summary FILE`` writes (and ``--from-summary FILE`` reads back) a compact
 JSON of every run's selected metrics, so the table survives the work dirs.
+Given both, the runs of the work dirs are added to those of the summary (a
+run of the same config and seed replaces the summary's), so the table grows
+across machines whose work dirs are gone.
 
 Usage::
 
     python benchmarks/cmnist_table.py work_dirs/cmnist_table \\
         [--summary docs/results/cmnist_runs.json] [--out table.md]
     python benchmarks/cmnist_table.py --from-summary docs/results/cmnist_runs.json
+    python benchmarks/cmnist_table.py work_dirs/cmnist_table \\
+        --from-summary docs/results/cmnist_runs.json \\
+        --summary docs/results/cmnist_runs.json
 """
 import argparse
 import json
@@ -114,6 +120,16 @@ def summarize_runs(work_dirs: List[str]) -> List[dict]:
                                           e['seed']))
 
 
+def merge_runs(old: List[dict], new: List[dict]) -> List[dict]:
+    """``old`` with ``new`` added; an entry of ``new`` replaces the entry of
+    ``old`` with the same config and seed."""
+    merged = {(e['config'], e['seed']): e for e in old}
+    merged.update({(e['config'], e['seed']): e for e in new})
+    return sorted(merged.values(),
+                  key=lambda e: (METHODS.index(e['method']),
+                                 SEVERITIES.index(e['severity']), e['seed']))
+
+
 def mean_std(values: List[float]) -> Tuple[float, float]:
     return (statistics.mean(values),
             statistics.stdev(values) if len(values) > 1 else 0.0)
@@ -171,11 +187,12 @@ def table(entries: List[dict]) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    entries: List[dict] = []
     if args.from_summary:
         with open(args.from_summary, encoding='utf-8') as f:
             entries = json.load(f)['runs']
-    else:
-        entries = summarize_runs(args.work_dirs)
+    if args.work_dirs:
+        entries = merge_runs(entries, summarize_runs(args.work_dirs))
     if args.summary:
         atomic_write_text(json.dumps(dict(runs=entries), indent=1),
                           args.summary)
