@@ -45,7 +45,7 @@ from typing import Dict, List, Optional, Tuple
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 from debiascls.evaluation.results_table import load_runs  # noqa: E402
 from debiascls.evaluation.selection import SelectionError, select  # noqa
 

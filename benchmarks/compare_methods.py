@@ -38,7 +38,7 @@ from typing import Dict, List
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 from debiascls.engine.results import RESULTS_FILE, read_results  # noqa
 from debiascls.evaluation.selection import select  # noqa: E402
 

@@ -30,8 +30,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from debiascls.apis import prepare_config  # noqa: E402
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
-from debiascls.utils import register_all_modules  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
+from debiascls.apis import register_all_modules  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -46,7 +46,7 @@ sys.path.insert(0, REPO)
 
 from debiascls.datasets.idx import write_idx  # noqa: E402
 from debiascls.engine.checkpoint import safe_torch_load  # noqa: E402
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 
 
 def methods(iters: int) -> Dict[str, dict]:

@@ -49,7 +49,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import default_collate  # noqa: E402
 
 from debiascls.apis import prepare_config  # noqa: E402
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 from debiascls.engine.optimizers import \
     MultiModelOptimWrapperConstructor  # noqa: E402
 from debiascls.registry import DATASETS, MODELS  # noqa: E402

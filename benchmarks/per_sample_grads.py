@@ -30,7 +30,7 @@ import torch
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 from debiascls.models import ImageClassifier  # noqa: E402
 from debiascls.models.utils.per_sample_grad import (  # noqa: E402
     auto_chunk_size, num_grad_dims, per_sample_ce_grads,

@@ -34,7 +34,7 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from compare_methods import with_model_base  # noqa: E402
 

@@ -35,7 +35,7 @@ sys.path.insert(0, REPO)
 from mmengine.config import Config  # noqa: E402
 
 from debiascls.apis import prepare_config  # noqa: E402
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 from debiascls.engine.optimizers import \
     MultiModelOptimWrapperConstructor  # noqa: E402
 from debiascls.registry import MODELS  # noqa: E402

@@ -36,7 +36,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from debiascls.apis import prepare_config  # noqa: E402
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 from debiascls.engine.optimizers import \
     MultiModelOptimWrapperConstructor  # noqa: E402
 from debiascls.datasets.in_memory import InMemoryStore  # noqa: E402

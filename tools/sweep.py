@@ -66,7 +66,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from debiascls.engine.fileio import atomic_write_text  # noqa: E402
+from debiascls.utils.fileio import atomic_write_text  # noqa: E402
 from debiascls.engine.results import (RESULTS_FILE,  # noqa: E402
                                       complete_validations, read_results)
 from debiascls.evaluation.results_table import SWEEP_RUN_FILE  # noqa: E402

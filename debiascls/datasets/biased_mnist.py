@@ -10,10 +10,11 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from debiascls.registry import DATASETS
+from debiascls.utils.fileio import atomic_dir
 from .base_dataset import BaseBiasDataset, DatasetError
 from .color_bias import balanced_choice
 from .colored_mnist import DIGIT_CLASSES, colored_mnist_params, split_counts
-from .generation import (atomic_dir, check_meta, run_on_rank0, write_meta)
+from .generation import check_meta, run_on_rank0, write_meta
 from .mnist_source import (DEFAULT_SPLIT_FRACTIONS, DEFAULT_VALID_SIZE,
                            load_mnist_splits, source_kind)
 

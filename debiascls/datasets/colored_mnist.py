@@ -24,14 +24,14 @@ from typing import Dict, Iterable, Optional, Sequence
 import numpy as np
 
 from debiascls.registry import DATASETS
+from debiascls.utils.fileio import atomic_dir
 from .base_dataset import DatasetError
 from .bias_folder import BiasFolderDataset, format_name, split_dirs
 from .color_bias import (LFF_COLOR_NAMES, LFF_COLOR_STD, SEVERITY_RATIOS,
                          assign_bias_total, assign_uniform_bias,
                          colorize_foreground, lff_bias_labels,
                          release_conflicting)
-from .generation import (atomic_dir, check_meta, run_on_rank0, write_meta,
-                         write_pngs)
+from .generation import check_meta, run_on_rank0, write_meta, write_pngs
 from .mnist_source import (DEFAULT_SPLIT_FRACTIONS, DEFAULT_VALID_SIZE,
                            DigitSplit, load_mnist_splits, source_kind)
 

@@ -47,13 +47,14 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from debiascls.registry import DATASETS
+from debiascls.utils.fileio import atomic_dir
 from .base_dataset import DatasetError
 from .bias_folder import BiasFolderDataset, split_dirs
 from .cifar_source import CIFAR10_CLASSES, ImageSplit, load_cifar10
 from .color_bias import SEVERITY_RATIOS, lff_bias_labels
 from .colored_mnist import split_counts, write_split_folder
 from .corruptions import CORRUPTION_TYPES, CORRUPTIONS, LEVELS, corrupt
-from .generation import atomic_dir, check_meta, run_on_rank0, write_meta
+from .generation import check_meta, run_on_rank0, write_meta
 
 #: The severities of the DisEnt release (conflicting ratio of train/valid).
 CIFAR10C_SEVERITIES = tuple(SEVERITY_RATIOS)

@@ -1,12 +1,10 @@
-"""Helpers shared by the dataset generators: atomic outputs, rank-0-only
-generation, generation records (``meta.json``) and fast PNG writing."""
-import contextlib
+"""Helpers shared by the dataset generators: rank-0-only generation,
+generation records (``meta.json``) and fast PNG writing (atomic outputs:
+:mod:`debiascls.utils.fileio`)."""
 import json
 import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -15,42 +13,6 @@ from mmengine.dist import barrier, get_rank
 from .base_dataset import DatasetError
 
 META_FILE = 'meta.json'
-
-
-@contextlib.contextmanager
-def atomic_dir(final: str) -> Iterator[str]:
-    """Yield an empty temporary directory next to ``final`` and rename it to
-    ``final`` when the block succeeds; on error it is removed, so ``final``
-    is either absent or complete. If ``final`` appeared meanwhile (another
-    process won the race) the new copy is discarded."""
-    parent = os.path.dirname(os.path.abspath(final)) or '.'
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(
-        prefix=f'.tmp-{os.path.basename(final)}-', dir=parent)
-    try:
-        yield tmp
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not os.path.isdir(final):
-                raise
-    finally:
-        if os.path.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def atomic_save_npz(path: str, **arrays: np.ndarray) -> None:
-    """``np.savez`` to a temporary file, then rename it to ``path``."""
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.npz', dir=parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def run_on_rank0(is_ready: Callable[[], bool], generate: Callable[[], None],

@@ -46,11 +46,12 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence
 import numpy as np
 
 from debiascls.registry import DATASETS
+from debiascls.utils.fileio import atomic_dir
 from .base_dataset import DatasetError
 from .bias_folder import BiasFolderDataset, split_dirs
 from .colored_mnist import (DIGIT_CLASSES, severity_key, split_counts,
                             write_split_folder)
-from .generation import atomic_dir, check_meta, run_on_rank0, write_meta
+from .generation import check_meta, run_on_rank0, write_meta
 from .mnist_source import (DigitSplit, available_mnist_parts, download_mnist,
                            load_mnist_part, load_mnist_splits, source_kind)
 

@@ -46,10 +46,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from debiascls.utils.fileio import atomic_dir
 from .bar import BAR, BAR_ACTIONS
 from .bffhq import BFFHQ
 from .dogs_and_cats import DogsAndCats
-from .generation import atomic_dir
 from .waterbirds import Waterbirds, conflicting_count, severity_ratio
 
 MARKER = 'SAMPLE_LAYOUT.txt'

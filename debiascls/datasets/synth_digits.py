@@ -16,13 +16,14 @@ import cv2
 import numpy as np
 
 from debiascls.registry import DATASETS
+from debiascls.utils.fileio import atomic_dir
 from .base_dataset import DatasetError
 from .bias_folder import BiasFolderDataset, split_dirs
 from .color_bias import (LFF_COLOR_NAMES, SEVERITY_RATIOS, assign_bias,
                          colorize_foreground)
 from .colored_mnist import (DEFAULT_COLOR_STD, DIGIT_CLASSES, severity_key,
                             split_counts, write_split_folder)
-from .generation import atomic_dir, check_meta, run_on_rank0, write_meta
+from .generation import check_meta, run_on_rank0, write_meta
 
 #: Conflicting ratio of each SynthDigits severity ('unbiased': colours
 #: uniform, as LfF's skew 0.9).

@@ -296,7 +296,7 @@ def make_texture_clusters(data_root: str,
         DatasetError: the val folder or a wnid folder is missing or empty.
         ValueError: bad layer, weights file, k or seeds.
     """
-    from debiascls.engine.fileio import atomic_write_text
+    from debiascls.utils.fileio import atomic_write_text
     extractor = build_texture_extractor(weights, layer, allow_download)
     val = os.path.join(data_root, 'val')
     where = 'texture clusters'

@@ -2,63 +2,18 @@
 
 mmengine writes checkpoints (and ``last_checkpoint``) in place, so a run
 killed mid-write leaves a truncated file that a later ``--resume`` picks up.
-:class:`AtomicLocalBackend` writes to a temporary file in the same directory
-and moves it into place with ``os.replace``, which is atomic on POSIX and
-Windows: readers see the old file or the new one, never half of one.
+:class:`AtomicLocalBackend` writes through
+:func:`debiascls.utils.fileio.atomic_write_bytes` (temporary file, then
+``os.replace``): readers see the old file or the new one, never half of one.
 """
-import json
-import math
-import os
-import os.path as osp
-import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Union
 
-from mmengine.fileio import LocalBackend, register_backend
+from mmengine.fileio import LocalBackend
 from mmengine.fileio import io as mmengine_io
+from mmengine.fileio import register_backend
 
-
-def strict_json(obj: Any, **kwargs) -> str:
-    """``json.dumps`` that writes NaN and infinities as ``null`` (strict
-    JSON, which ``json.dumps`` does not produce: it writes ``NaN``);
-    ``kwargs`` go to ``json.dumps``."""
-
-    def clean(value):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
-
-    return json.dumps(clean(obj), allow_nan=False, **kwargs)
-
-
-def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` to ``filepath`` atomically (temp file + rename)."""
-    filepath = str(filepath)
-    directory = osp.dirname(osp.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_text(text: str,
-                      filepath: Union[str, Path],
-                      encoding: str = 'utf-8') -> None:
-    """Write ``text`` to ``filepath`` atomically."""
-    atomic_write_bytes(text.encode(encoding), filepath)
+from debiascls.utils.fileio import atomic_write_bytes, atomic_write_text
 
 
 class AtomicLocalBackend(LocalBackend):

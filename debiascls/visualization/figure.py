@@ -31,7 +31,7 @@ def write_png(image: np.ndarray, path: str) -> None:
     """Write an (H, W, 3) uint8 RGB image as a PNG, atomically."""
     import cv2
 
-    from debiascls.engine.fileio import atomic_write_bytes
+    from debiascls.utils.fileio import atomic_write_bytes
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f'write_png({path}): expected an (H, W, 3) uint8 '
@@ -61,7 +61,7 @@ def to_jsonable(value: Any) -> Any:
 
 def write_json(data: Any, path: str) -> None:
     """Write ``data`` as indented strict JSON (NaN as null), atomically."""
-    from debiascls.engine.fileio import atomic_write_text
+    from debiascls.utils.fileio import atomic_write_text
     atomic_write_text(
         json.dumps(to_jsonable(data), indent=1, allow_nan=False) + '\n',
         path)
@@ -70,7 +70,7 @@ def write_json(data: Any, path: str) -> None:
 def write_csv(header: Sequence[str], rows: Sequence[Sequence[Any]],
               path: str) -> None:
     """Write a CSV file (NaN as an empty field), atomically."""
-    from debiascls.engine.fileio import atomic_write_text
+    from debiascls.utils.fileio import atomic_write_text
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator='\n')
     writer.writerow(header)

@@ -13,7 +13,7 @@ HSIC_PREFIX = 'hsic/'
 def hsic_series(scalars: Mapping[int, Mapping[str, float]]
                 ) -> Dict[str, List[Tuple[int, float]]]:
     """``{g: [(step, HSIC(f, g)), ...]}`` from the logged scalars (as
-    :func:`~debiascls.visualization.run_files.read_scalars` returns them):
+    :func:`~debiascls.apis.run_files.read_scalars` returns them):
     every key ``hsic/<g>``, as the logger wrote it (its value is the mean
     over the logger's window of steps)."""
     series: Dict[str, List[Tuple[int, float]]] = {}

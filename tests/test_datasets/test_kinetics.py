@@ -14,7 +14,7 @@ from video_layouts import (N_TRAIN, kinetics_key, make_kinetics,
                            make_mimetics, write_kinetics_json)
 
 from debiascls.apis import prepare_config
-from debiascls.apis.config_checks import accepts
+from debiascls.engine.runner.config_preparation import accepts
 from debiascls.datasets import (KINETICS10_CLASSES, MIMETICS50_CLASSES,
                                 DatasetError, Kinetics10, Mimetics10)
 from debiascls.models import BiasDataPreprocessor

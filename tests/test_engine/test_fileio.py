@@ -3,7 +3,8 @@ import os
 import pytest
 from mmengine.fileio import get_file_backend
 
-from debiascls.engine.fileio import AtomicLocalBackend, atomic_write_bytes
+from debiascls.utils.fileio import atomic_write_bytes
+from debiascls.engine.fileio import AtomicLocalBackend
 
 
 def test_local_backend_is_atomic(tmp_path):
@@ -34,7 +35,7 @@ def test_strict_json_writes_null_for_nan_and_infinities():
     import json
     import math
 
-    from debiascls.engine.fileio import strict_json
+    from debiascls.utils.fileio import strict_json
     text = strict_json(dict(a=float('nan'), b=[1.5, float('inf')],
                             c=dict(d=-math.inf, e='x'), f=(2, None)))
     assert 'NaN' not in text and 'Infinity' not in text

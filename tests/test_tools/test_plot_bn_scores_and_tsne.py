@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from debiascls.engine.checkpoint import safe_torch_load
-from debiascls.visualization.run_files import (build_split_dataset,
+from debiascls.apis.run_files import (build_split_dataset,
                                                load_config)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] /

@@ -11,7 +11,7 @@ import pytest
 
 from debiascls.evaluation.bias_detection import PGD_SET_NAMES
 from debiascls.utils import ConfigError
-from debiascls.visualization.run_files import (build_split_dataset,
+from debiascls.apis.run_files import (build_split_dataset,
                                                load_config)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] /

@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from debiascls.apis.config_checks import plan_loader_workers
+from debiascls.engine.runner.config_preparation import plan_loader_workers
 from debiascls.utils import ConfigError
 from debiascls.utils import threads
 

@@ -21,7 +21,7 @@ from debiascls.visualization.bn_scores import (bn_score_curve,
                                                bn_score_tables,
                                                checkpoint_iters, group_stats)
 from debiascls.visualization.hsic_curves import hsic_series
-from debiascls.visualization.run_files import (evaluation_series,
+from debiascls.apis.run_files import (evaluation_series,
                                                read_scalars, run_config_path)
 from debiascls.visualization.sampling_probs import cell_sampling_stats
 from debiascls.visualization.tsne import (penultimate, subset_indices,

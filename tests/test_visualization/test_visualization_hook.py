@@ -19,7 +19,7 @@ from debiascls.registry import MODELS
 from debiascls.utils import ConfigError
 from debiascls.visualization import heat_overlay
 from debiascls.visualization.gradcam_overlay import upscale
-from debiascls.visualization.run_files import (build_split_dataset,
+from debiascls.apis.run_files import (build_split_dataset,
                                                load_config)
 
 from tiny_vis_runs import (IE_OPTIONS, REPO, config, make_synth_digits,

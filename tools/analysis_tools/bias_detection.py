@@ -25,7 +25,7 @@ from mmengine.config import Config, DictAction
 
 from debiascls.apis import prepare_config, run_tool
 from debiascls.engine.checkpoint import safe_torch_load
-from debiascls.engine.fileio import atomic_write_text, strict_json
+from debiascls.utils.fileio import atomic_write_text, strict_json
 from debiascls.evaluation.bias_detection import (denoising_stats,
                                                  detection_stats, ie_table2,
                                                  pgd_upweighted_sets,

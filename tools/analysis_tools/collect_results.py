@@ -13,7 +13,7 @@ lives in debiascls/evaluation/results_table.py.
 import argparse
 import sys
 
-from debiascls.engine.fileio import atomic_write_text
+from debiascls.utils.fileio import atomic_write_text
 from debiascls.evaluation.results_table import (DEFAULT_GROUP_BY, FORMATS,
                                                 ResultsError, build_table,
                                                 load_runs, render)

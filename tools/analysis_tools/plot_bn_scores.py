@@ -29,7 +29,7 @@ from debiascls.visualization.bn_scores import (GROUPS, bn_score_curve,
                                                bn_score_tables,
                                                checkpoint_iters,
                                                plot_bn_scores)
-from debiascls.visualization.run_files import (build_split_dataset,
+from debiascls.apis.run_files import (build_split_dataset,
                                                load_config, run_config_path)
 
 

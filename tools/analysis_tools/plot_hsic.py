@@ -19,7 +19,7 @@ import sys
 from debiascls.apis import run_tool
 from debiascls.visualization import write_csv, write_json, write_png
 from debiascls.visualization.hsic_curves import hsic_series, plot_hsic
-from debiascls.visualization.run_files import evaluation_series, read_scalars
+from debiascls.apis.run_files import evaluation_series, read_scalars
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -23,7 +23,7 @@ from mmengine.config import DictAction
 from debiascls.apis import run_tool
 from debiascls.utils import ConfigError
 from debiascls.visualization import write_csv, write_json, write_png
-from debiascls.visualization.run_files import (build_split_dataset,
+from debiascls.apis.run_files import (build_split_dataset,
                                                load_config)
 from debiascls.visualization.sampling_probs import (cell_sampling_stats,
                                                     plot_sampling_probs)

@@ -27,7 +27,7 @@ from debiascls.apis import run_tool
 from debiascls.engine.checkpoint import safe_torch_load
 from debiascls.registry import MODELS
 from debiascls.visualization import write_csv, write_json, write_png
-from debiascls.visualization.run_files import (build_split_dataset,
+from debiascls.apis.run_files import (build_split_dataset,
                                                load_config)
 from debiascls.visualization.tsne import (penultimate_features, plot_tsne,
                                           subset_indices, tsne_embedding)

@@ -27,7 +27,7 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 from debiascls.apis import check_before_build, prepare_config, run_tool
-from debiascls.apis.config_checks import dataset_configs
+from debiascls.engine.runner.config_preparation import dataset_configs
 from debiascls.datasets.base_dataset import UNKNOWN_BIAS
 from debiascls.datasets.generation import META_FILE
 from debiascls.datasets.sample_layouts import MARKER

@@ -15,21 +15,17 @@ from mmengine.dataset import default_collate
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, RandomSampler
 
 from debiascls.datasets.in_memory import InMemoryDataLoader, InMemoryStore
-from debiascls.engine.fileio import atomic_write_bytes
 from debiascls.engine.optimizers import MultiModelOptimWrapperConstructor
 from debiascls.models.losses import generalized_ce
 from debiascls.registry import HOOKS, MODELS
+from debiascls.utils.fileio import atomic_write_bytes
+from debiascls.utils.wrappers import unwrap
 
 CACHE_VERSION = 1
-
-
-def unwrap(model):
-    return model.module if is_model_wrapper(model) else model
 
 
 def _store_of(loader) -> Optional[InMemoryStore]:

@@ -20,14 +20,12 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, RandomSampler
 
-from debiascls.engine.fileio import atomic_write_bytes
-from debiascls.engine.hooks.bias_committee_hook import unwrap
-from debiascls.engine.hooks.train_set_views import \
-    train_set_with_test_pipeline
+from debiascls.engine.hooks.train_set_views import train_set_with_test_pipeline
 from debiascls.engine.optimizers import MultiModelOptimWrapperConstructor
-from debiascls.engine.runner.loops import _sampler_of
 from debiascls.registry import HOOKS, MODELS
 from debiascls.utils.dist import collective_device
+from debiascls.utils.fileio import atomic_write_bytes
+from debiascls.utils.wrappers import sampler_of, unwrap
 
 CACHE_VERSION = 1
 SCORE_PIPELINES = ('train', 'test')
@@ -106,7 +104,7 @@ class DenoisingHook(Hook):
 
     def before_train(self, runner) -> None:
         algorithm = unwrap(runner.model)
-        sampler = _sampler_of(runner.train_dataloader)
+        sampler = sampler_of(runner.train_dataloader)
         if not hasattr(sampler, 'set_subset'):
             raise TypeError(
                 'DenoisingHook needs train_dataloader.sampler = '

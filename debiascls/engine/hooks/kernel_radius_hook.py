@@ -10,9 +10,9 @@ from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import Hook
 from torch.utils.data import DataLoader
 
-from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.models.losses.hsic import squared_distances
 from debiascls.registry import HOOKS
+from debiascls.utils.wrappers import unwrap
 
 
 def median_radius(distances: List[torch.Tensor]) -> float:

@@ -3,8 +3,8 @@ from typing import Optional, Union
 
 from mmengine.hooks import Hook
 
-from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.registry import HOOKS
+from debiascls.utils.wrappers import unwrap
 
 
 def linear_ramp(iteration: int, begin: int, end: int, start_value: float,

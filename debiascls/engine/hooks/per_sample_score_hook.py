@@ -1,8 +1,8 @@
 """Per-sample EMA score updates after every iteration (IE's BN score)."""
 from mmengine.hooks import Hook
 
-from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.registry import HOOKS
+from debiascls.utils.wrappers import unwrap
 
 
 @HOOKS.register_module()

@@ -6,8 +6,8 @@ import torch.distributed as torch_dist
 from mmengine.dist import all_gather_object, get_world_size
 from mmengine.hooks import Hook
 
-from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.registry import HOOKS
+from debiascls.utils.wrappers import unwrap
 
 
 def state_digest(state) -> str:

@@ -13,14 +13,11 @@ from mmengine.hooks import Hook
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Subset
 
-from debiascls.engine.fileio import atomic_write_bytes
-from debiascls.engine.hooks.bias_committee_hook import unwrap
-from debiascls.engine.hooks.train_set_views import \
-    train_set_with_test_pipeline
-from debiascls.engine.runner.loops import _sampler_of
-from debiascls.models.utils.per_sample_grad import \
-    iter_per_sample_ce_grads
+from debiascls.engine.hooks.train_set_views import train_set_with_test_pipeline
+from debiascls.models.utils.per_sample_grad import iter_per_sample_ce_grads
 from debiascls.registry import HOOKS, TRANSFORMS
+from debiascls.utils.fileio import atomic_write_bytes
+from debiascls.utils.wrappers import sampler_of, unwrap
 
 
 @HOOKS.register_module()
@@ -86,7 +83,7 @@ class PGDScoringHook(Hook):
         if not hasattr(algorithm, 'compute_sampling_probs'):
             raise TypeError(f'PGDScoringHook: {type(algorithm).__name__} is '
                             'not PGD; remove the hook.')
-        sampler = _sampler_of(runner.train_dataloader)
+        sampler = sampler_of(runner.train_dataloader)
         if not hasattr(sampler, 'set_weights'):
             raise TypeError(
                 'PGDScoringHook needs train_dataloader.sampler = '
@@ -131,7 +128,7 @@ class PGDScoringHook(Hook):
     # ------------------------------------------------------------------ #
     def _apply(self, runner, algorithm) -> None:
         """Weighted epochs of the training sampler from step 3 on."""
-        sampler = _sampler_of(runner.train_dataloader)
+        sampler = sampler_of(runner.train_dataloader)
         begin = algorithm.bias_iters * runner.train_dataloader.batch_size
         mode = 'rejection' if algorithm.variant == 'seed' else 'multinomial'
         sampler.set_weights(

@@ -3,8 +3,8 @@ from typing import Dict, Optional
 
 from mmengine.hooks import Hook
 
-from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.registry import HOOKS
+from debiascls.utils.wrappers import unwrap
 
 
 @HOOKS.register_module()

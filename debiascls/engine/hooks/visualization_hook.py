@@ -12,11 +12,11 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
-from debiascls.engine.fileio import atomic_write_bytes
-from debiascls.engine.hooks.bias_committee_hook import unwrap
 from debiascls.models.utils import grad_cam
 from debiascls.registry import DATASETS, HOOKS
 from debiascls.utils import ConfigError
+from debiascls.utils.fileio import atomic_write_bytes
+from debiascls.utils.wrappers import unwrap
 from debiascls.visualization import (denormalize, draw_accuracy_matrix,
                                      draw_cam_overlay, draw_ie_pair,
                                      select_cell_samples, write_png)

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader
 from debiascls.datasets.in_memory import InMemoryDataLoader, in_memory_loader
 from debiascls.registry import DATA_SAMPLERS, DATASETS, RUNNERS
 from debiascls.utils import ConfigError
+from .config_preparation import prepare_config
 from .text_cached_config import TextCachedConfig
 
 #: Options of ``in_memory`` in a data loader config.
@@ -96,7 +97,6 @@ class DebiasRunner(Runner):
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> 'DebiasRunner':
-        from debiascls.apis.config_checks import prepare_config
         cfg = copy.deepcopy(cfg)
         prepare_config(cfg)
         return super().from_cfg(cfg)

@@ -14,8 +14,7 @@ import copy
 import logging
 import os.path as osp
 import random
-from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
-                    Union)
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -37,14 +36,7 @@ from debiascls.engine.results import (RESULTS_FILE, append_result,
 from debiascls.registry import LOOPS
 from debiascls.utils.threads import (apply_num_threads, auto_threads,
                                      cores_per_process)
-
-
-def _sampler_of(dataloader: DataLoader):
-    sampler = getattr(dataloader, 'sampler', None)
-    if sampler is None or not hasattr(sampler, 'set_start'):
-        batch_sampler = getattr(dataloader, 'batch_sampler', None)
-        sampler = getattr(batch_sampler, 'sampler', sampler)
-    return sampler
+from debiascls.utils.wrappers import sampler_of
 
 
 def seed_torch(seed: int) -> None:
@@ -162,7 +154,7 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         sampler); batches prefetched from the old stream are dropped. Needs a
         sampler with ``set_start``. From ``after_train_iter`` pass
         ``runner.iter + 1``."""
-        sampler = _sampler_of(self.dataloader)
+        sampler = sampler_of(self.dataloader)
         if not hasattr(sampler, 'set_start'):
             raise TypeError(
                 f'restart_data_stream needs a sampler that can start '
@@ -202,7 +194,7 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         return old
 
     def _start_data_stream(self) -> None:
-        sampler = _sampler_of(self.dataloader)
+        sampler = sampler_of(self.dataloader)
         if self._iter > 0 and hasattr(sampler, 'set_start'):
             sampler.set_start(self._iter * self.dataloader.batch_size)
             self.dataloader_iterator = _InfiniteDataloaderIterator(

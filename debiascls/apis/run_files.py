@@ -37,7 +37,7 @@ def load_config(path: str, cfg_options: Optional[Dict[str, Any]] = None):
     filled in), with ``cfg_options`` merged first."""
     from mmengine.config import Config
 
-    from debiascls.apis import prepare_config
+    from debiascls.engine.runner.config_preparation import prepare_config
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
