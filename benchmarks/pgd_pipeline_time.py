@@ -100,7 +100,7 @@ def main(argv=None) -> int:
                         f'{method}_{args.dataset}_{args.severity}.py')
 
     # name: (method, iterations, train with PGD's pipeline, extra options)
-    raw_f_b = ['custom_hooks.1.bias_pipeline=test']
+    raw_f_b = ['custom_hooks.0.bias_pipeline=test']
     runs = {
         'vanilla': ('vanilla', args.iters, False, []),
         "vanilla (PGD's augmentations)": ('vanilla', args.iters, True, []),

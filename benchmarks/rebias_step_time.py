@@ -65,8 +65,8 @@ def build(config: str, device: str):
     model.to(device)
     optim = MultiModelOptimWrapperConstructor.from_optim_wrapper_cfg(
         cfg.optim_wrapper)(model)
-    if hasattr(model, 'set_phases'):  # LearnedMixin: time f's phase
-        model.set_phases(dict(main=True))
+    if model.phase_names:  # LearnedMixin: time f's phase
+        model.phase_begins = dict(main=0)
     model._hooks_checked = True  # no Runner here: we drive the schedule
     model.train()
     return model, optim

@@ -118,7 +118,7 @@ def prime(model, dataset, generator: torch.Generator, guided: bool,
         model.curr_step = -1 if guided else 10**9
     state = model.per_sample
     if hasattr(model, 'scores_ready'):  # PGD
-        model.set_phases(dict(debias=guided))
+        model.phase_begins = dict(debias=0 if guided else 10**9)
         if guided:
             n = state.num_samples
             model.load_sampling_probs({
@@ -133,11 +133,11 @@ def prime(model, dataset, generator: torch.Generator, guided: bool,
     state.fill('amplified', torch.rand(n, generator=generator) < 0.9)
     state.fill('bn_candidate', torch.rand(n, generator=generator) < 0.1)
     model.bias_sets_ready.fill_(True)
-    if hasattr(model, 'set_phases'):
+    if model.phase_names:  # IE
         state.assign('bn_score', torch.arange(n),
                      torch.rand(n, generator=generator) - 0.3)
-        model.set_phases(dict(bn_reference=True, guidance=guided))
-        model.lambda_main = 0.5
+        model.phase_begins = dict(bn_reference=0,
+                                  guidance=0 if guided else 10**9)
 
 
 def main(argv=None) -> int:

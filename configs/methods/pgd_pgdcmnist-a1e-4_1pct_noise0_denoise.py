@@ -4,6 +4,5 @@ _base_ = ['./pgd_pgdcmnist-a1e-4_1pct.py']
 _stage = 100 * 211
 custom_hooks = [
     dict(type='DenoisingHook', num_iters=_stage),
-    dict(type='TrainPhaseHook'),
     dict(type='PGDScoringHook', batch_size=256, pipeline='test'),
 ]

@@ -4,6 +4,5 @@ _base_ = ['./pgd_wmnist-d8_1pct_noise10.py']
 _stage = 100 * 211
 custom_hooks = [
     dict(type='DenoisingHook', num_iters=_stage),
-    dict(type='TrainPhaseHook'),
     dict(type='PGDScoringHook', batch_size=256, pipeline='test'),
 ]

@@ -7,8 +7,20 @@ from mmengine.config import Config
 from mmengine.registry import Registry
 
 from debiascls.engine.runner.config_preparation import dataset_configs
-from debiascls.registry import DATASETS, MODELS
+from debiascls.registry import DATASETS, HOOKS, MODELS
 from debiascls.utils import ConfigError, check_config_keys
+
+#: Hooks whose work the algorithms do themselves now: what to change.
+REMOVED_HOOKS = {
+    'TrainPhaseHook':
+    'an algorithm reads the iteration and switches its phases itself; '
+    'remove it from custom_hooks and set the phases in the model (IE: '
+    'model.t1, model.t2; PGD: model.bias_iters; LearnedMixin: '
+    'model.pretrain_iters or model.pretrain_epochs)',
+    'LinearRampHook':
+    "IE ramps lambda_main from T2 (model.t2) to the last iteration itself "
+    '(Eq. 13); remove it from custom_hooks',
+}
 
 
 def _check_type(registry: Registry, type_name, where: str,
@@ -32,7 +44,7 @@ def _check_type(registry: Registry, type_name, where: str,
 
 def check_before_build(cfg: Config) -> None:
     """Fail fast, with the key and the fix, on a config that cannot run:
-    unknown top-level keys, an unknown method name, an unknown dataset."""
+    unknown top-level keys, an unknown method name, dataset or hook."""
     from debiascls.models import BaseDebiasAlgorithm
     check_config_keys(cfg)
     if 'model' not in cfg:
@@ -47,3 +59,9 @@ def check_before_build(cfg: Config) -> None:
         algorithm.check_config(cfg)
     for where, dataset in dataset_configs(cfg):
         _check_type(DATASETS, dataset.get('type'), f'{where}.type')
+    for i, hook in enumerate(cfg.get('custom_hooks') or []):
+        kind = hook.get('type') if isinstance(hook, dict) else None
+        if kind in REMOVED_HOOKS:
+            raise ConfigError(f'custom_hooks.{i}: {kind} no longer exists: '
+                              f'{REMOVED_HOOKS[kind]}.')
+        _check_type(HOOKS, kind, f'custom_hooks.{i}.type')

@@ -53,6 +53,14 @@ def test_without_cuda_distributed_runs_use_gloo(monkeypatch):
     ('model.type', 'LfFF', ['model.type', '"LfFF"']),
     ('train_dataloader.dataset.type', 'ColoredMINST',
      ['train_dataloader.dataset.type', 'Did you mean "ColoredMNIST"']),
+    ('custom_hooks', [dict(type='BiasComitteeHook')],
+     ['custom_hooks.0.type', 'Did you mean "BiasCommitteeHook"']),
+    # hooks whose work the algorithms do themselves now
+    ('custom_hooks', [dict(type='TrainPhaseHook')],
+     ['custom_hooks.0: TrainPhaseHook no longer exists', 'model.t1']),
+    ('custom_hooks', [dict(type='PerSampleScoreHook'),
+                      dict(type='LinearRampHook', attr='lambda_main')],
+     ['custom_hooks.1: LinearRampHook', 'ramps lambda_main']),
 ])
 def test_bad_configs_are_named_before_building(key, value, needles):
     cfg = Config.fromfile(CMNIST)

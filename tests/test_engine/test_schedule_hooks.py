@@ -1,5 +1,5 @@
-"""IE's schedule hooks, the committee's sets, random states and the
-per-sample synchronisation check."""
+"""The score hook, the committee's sets, random states and the per-sample
+synchronisation check."""
 import random
 from types import SimpleNamespace
 
@@ -8,10 +8,8 @@ import pytest
 import torch
 from mmengine.logging import MessageHub
 
-from debiascls.engine.hooks import (LinearRampHook, PerSampleScoreHook,
-                                    TrainPhaseHook)
+from debiascls.engine.hooks import PerSampleScoreHook
 from debiascls.engine.hooks.bias_committee_hook import committee_sets
-from debiascls.engine.hooks.linear_ramp_hook import linear_ramp
 from debiascls.engine.hooks.per_sample_sync_check_hook import (
     check_same_digests, state_digest)
 from debiascls.engine.hooks.random_state_hook import (get_random_state,
@@ -20,20 +18,10 @@ from debiascls.models.utils import PerSampleState
 
 
 class _Algorithm:
-    required_phases = ('bn_reference', 'guidance')
 
     def __init__(self):
-        self.phase_begins = dict(bn_reference=2, guidance=4)
-        self.phases = {}
-        self.lambda_main = 0.0
         self.attached = set()
         self.updates = []
-
-    def set_phase_begins(self, begins):
-        self.phase_begins = dict(begins)
-
-    def set_phases(self, active):
-        self.phases = dict(active)
 
     def attach_hook(self, name):
         self.attached.add(name)
@@ -51,51 +39,6 @@ def _runner(algorithm, max_iters=10):
         model=algorithm, max_iters=max_iters, iter=0, message_hub=hub,
         logger=SimpleNamespace(warning=lambda msg: None))
     return runner
-
-
-def test_linear_ramp_by_hand():
-    assert linear_ramp(3, 4, 9, 0.0, 1.0) == 0.0
-    assert linear_ramp(4, 4, 9, 0.0, 1.0) == 0.0
-    assert linear_ramp(6, 4, 9, 0.0, 1.0) == pytest.approx(0.4)
-    assert linear_ramp(9, 4, 9, 0.0, 1.0) == 1.0
-    assert linear_ramp(12, 4, 9, 0.0, 1.0) == 1.0
-    assert linear_ramp(5, 4, 4, 0.0, 1.0) == 1.0  # empty ramp: a step
-
-
-def test_phases_and_ramp_follow_the_iteration():
-    algorithm = _Algorithm()
-    runner = _runner(algorithm)
-    phase, ramp = TrainPhaseHook(), LinearRampHook(begin='guidance')
-    phase.before_train(runner)
-    ramp.before_train(runner)
-    assert algorithm.attached == {'TrainPhaseHook', 'LinearRampHook'}
-    seen = []
-    for t in range(10):
-        runner.iter = t
-        phase.before_train_iter(runner, t)
-        ramp.before_train_iter(runner, t)
-        seen.append((algorithm.phases['bn_reference'],
-                     algorithm.phases['guidance'], algorithm.lambda_main))
-    assert [s[0] for s in seen] == [t >= 2 for t in range(10)]
-    assert [s[1] for s in seen] == [t >= 4 for t in range(10)]
-    # lambda_main: 0 at T2 = 4, 1 at the last iteration (9).
-    assert [round(s[2], 6) for s in seen] == [0, 0, 0, 0, 0, .2, .4, .6, .8,
-                                              1]
-    assert runner.message_hub.get_scalar('train/lambda_main').current() == 1
-
-
-def test_phase_overrides_and_bad_configs():
-    algorithm = _Algorithm()
-    runner = _runner(algorithm)
-    TrainPhaseHook(phases=dict(bn_reference=1, guidance=3)).before_train(
-        runner)
-    assert algorithm.phase_begins == dict(bn_reference=1, guidance=3)
-    with pytest.raises(ValueError, match='non-negative'):
-        TrainPhaseHook(phases=dict(guidance=-1))
-    with pytest.raises(ValueError, match='not a phase'):
-        LinearRampHook(begin='warmup').before_train(runner)
-    with pytest.raises(AttributeError, match='no attribute "lambda_x"'):
-        LinearRampHook(attr='lambda_x').before_train(runner)
 
 
 def test_score_hook_updates_after_every_iteration_and_logs():

@@ -33,7 +33,7 @@ METHODS = {
     # iteration 3 is before the switch (resumed here), 6 after it (below).
     'pgd': [],
     # f_b on the raw training set (the paper's text), f_d on augmented ones
-    'pgd-rawfb': ['custom_hooks.1.bias_pipeline=test'],
+    'pgd-rawfb': ['custom_hooks.0.bias_pipeline=test'],
     'pgd-official': [],
     # PGD behind its de-noising module (a noise model of 3 iterations)
     'pgd-denoise': ['custom_hooks.0.num_iters=3'],

@@ -3,6 +3,7 @@ and edge cases."""
 import numpy as np
 import pytest
 import torch
+from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from debiascls.datasets import BaseBiasDataset
@@ -12,6 +13,16 @@ from debiascls.models.algorithms.ie import (common_feature_score, ie_weight,
 from debiascls.models.utils import gap_linear_grad_cam
 from debiascls.registry import MODELS
 
+
+
+@pytest.fixture(autouse=True)
+def _restore_iteration():
+    """Tests here set the running iteration (IE reads its phases and
+    lambda_main from it); leave it as found."""
+    hub = MessageHub.get_current_instance()
+    before = hub.get_info('iter', 0)
+    yield
+    hub.update_info('iter', before)
 
 def _pair():
     # 2 channels on a 1x2 map: z_0 = (1, 0), z_1 = (0, 3);
@@ -82,7 +93,6 @@ def test_bn_score_follows_equations_1_2_and_algorithm_1():
     state = model.per_sample
 
     def step(t, idx, ce):
-        model.set_phases(dict(bn_reference=t >= 1, guidance=t >= 5))
         model._last_ce_b = (torch.tensor(idx), torch.tensor(ce))
         model.update_per_sample_scores(t)
 
@@ -271,8 +281,9 @@ def _guided_ie(**kwargs):
     state.fill('bn_candidate', torch.tensor([0, 1, 0, 1, 0, 1], dtype=bool))
     model.bias_sets_ready.fill_(True)
     model._hooks_checked = True
-    model.set_phases(dict(bn_reference=True, guidance=True))
-    model.lambda_main = 0.5
+    # T1 = T2 = 0 of 3 iterations: lambda_main = 0.5 at iteration 1
+    model.prepare_schedule(max_iters=3, iters_per_epoch=1)
+    MessageHub.get_current_instance().update_info('iter', 1)
     optim = OptimWrapperDict(**{
         name: OptimWrapper(torch.optim.SGD(m.parameters(), lr=0.1))
         for name, m in model.models.items()

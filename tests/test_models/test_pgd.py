@@ -278,7 +278,7 @@ def test_class_sums_fold_into_float64_every_few_samples():
 def test_bias_iters_as_a_fraction_and_bad_arguments():
     model = _pgd()
     model._bias_iters = 0.5
-    model.set_max_iters(40)
+    model.prepare_schedule(max_iters=40, iters_per_epoch=1)
     assert model.bias_iters == 20
     with pytest.raises(ValueError, match='fraction'):
         _pgd(variant='seed', lam=1.0, num_dims=4).__class__(

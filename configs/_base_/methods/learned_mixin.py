@@ -4,7 +4,3 @@
 # ImageNet and Kinetics), then frozen while f trains on the learned mixture
 # with the entropy penalty (w = 0.36, ReBias's value).
 model = dict(type='LearnedMixin', entropy_weight=0.36)
-custom_hooks = [
-    # phase `main` (f's training) begins at model.pretrain_iters
-    dict(type='TrainPhaseHook'),
-]

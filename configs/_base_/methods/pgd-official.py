@@ -5,6 +5,5 @@
 model = dict(
     type='PGD', bias_iters=0.5, variant='official', q=0.7, norm_p=0.7)
 custom_hooks = [
-    dict(type='TrainPhaseHook'),
     dict(type='PGDScoringHook', batch_size=256, pipeline='test'),
 ]

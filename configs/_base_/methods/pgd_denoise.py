@@ -4,6 +4,5 @@
 _base_ = ['./pgd.py']
 custom_hooks = [
     dict(type='DenoisingHook', num_iters=1000),
-    dict(type='TrainPhaseHook'),
     dict(type='PGDScoringHook', batch_size=256, pipeline='test'),
 ]

@@ -33,10 +33,11 @@ from debiascls.datasets.in_memory import InMemoryDataLoader
 from debiascls.engine.results import (RESULTS_FILE, append_result,
                                       complete_validations, read_results,
                                       run_record, split_scalars)
+from debiascls.models.algorithms.base import BaseDebiasAlgorithm
 from debiascls.registry import LOOPS
 from debiascls.utils.threads import (apply_num_threads, auto_threads,
                                      cores_per_process)
-from debiascls.utils.wrappers import sampler_of
+from debiascls.utils.wrappers import sampler_of, unwrap
 
 
 def seed_torch(seed: int) -> None:
@@ -220,11 +221,13 @@ class DebiasIterBasedTrainLoop(IterBasedTrainLoop):
         seed_torch(int(words[2]))
 
     def _prepare_model(self) -> None:
-        """Let the algorithm size its per-sample tables for the training set
-        (after a resume has loaded them) before any hook runs."""
-        model = self.runner.model
-        model = getattr(model, 'module', model)
-        if hasattr(model, 'prepare_train'):
+        """Before any hook runs (after a resume has loaded the checkpoint):
+        tell the algorithm the run's length, from which it resolves its
+        schedule, and let it size its per-sample tables for the training
+        set."""
+        model = unwrap(self.runner.model)
+        if isinstance(model, BaseDebiasAlgorithm):
+            model.prepare_schedule(self._max_iters, len(self.dataloader))
             store = (self.dataloader.store if isinstance(
                 self.dataloader, InMemoryDataLoader) else None)
             model.prepare_train(self.dataloader.dataset, store)

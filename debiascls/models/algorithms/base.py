@@ -1,10 +1,12 @@
 """Base class of every debiasing algorithm."""
 import copy
+import logging
 from abc import abstractmethod
 from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.dataset import default_collate
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import nn
@@ -12,6 +14,13 @@ from torch import nn
 from debiascls.models.utils import PerSampleState
 from debiascls.registry import MODELS
 from debiascls.utils import ConfigError
+
+
+def current_iter() -> int:
+    """The 0-based index of the running training iteration, from mmengine's
+    message hub (``RuntimeInfoHook`` records it before every iteration; 0
+    outside a Runner), as mmpretrain's EMA reads it."""
+    return int(MessageHub.get_current_instance().get_info('iter', 0))
 
 
 class BaseDebiasAlgorithm(BaseModel):
@@ -27,8 +36,14 @@ class BaseDebiasAlgorithm(BaseModel):
       otherwise.
     - ``main_model``: the name of the model whose predictions are the
       algorithm's (``'debiased'`` for two-model methods).
-    - ``required_hooks``: hooks (registered names) that drive the
-      algorithm's schedule; training refuses to start without them.
+    - ``required_hooks``: hooks (registered names) the algorithm needs;
+      training refuses to start without them.
+    - ``phase_names``: its training phases, if any; phase ``p`` is on from
+      iteration ``phase_begins[p]`` (set from the algorithm's own settings,
+      resolved against the run's length by :meth:`prepare_schedule`) to the
+      end, read from the iteration itself (:func:`current_iter`), so a
+      resumed run is in the phase of the uninterrupted one. Each phase is
+      logged as ``train/phase_<p>`` (0/1) through :meth:`phase_log_vars`.
 
     Per-sample statistics live in :attr:`per_sample` (a
     :class:`~debiascls.models.utils.PerSampleState`, created by
@@ -48,6 +63,7 @@ class BaseDebiasAlgorithm(BaseModel):
     uses_bias_labels: ClassVar[bool] = False
     main_model: ClassVar[str] = 'debiased'
     required_hooks: ClassVar[Tuple[str, ...]] = ()
+    phase_names: ClassVar[Tuple[str, ...]] = ()
 
     def __init__(self,
                  models: Dict[str, dict],
@@ -126,6 +142,50 @@ class BaseDebiasAlgorithm(BaseModel):
                 'needs a debiascls dataset (with get_gt_labels) as the '
                 f'training set, got {type(dataset).__name__}.')
         self.per_sample.setup(dataset.get_gt_labels())
+
+    def prepare_schedule(self, max_iters: int, iters_per_epoch: int) -> None:
+        """Called by the train loop before :meth:`prepare_train` and
+        before any hook runs, with the run's length: resolve settings given
+        as fractions of the run or in epochs (PGD's ``bias_iters``,
+        LearnedMixin's ``pretrain_epochs``), and warn about phases that
+        never begin. Subclasses that resolve settings call this last."""
+        self.max_iters = int(max_iters)
+        for name, begin in self.phase_begins.items():
+            if begin >= max_iters:
+                print_log(
+                    f'{type(self).__name__}: phase "{name}" begins at '
+                    f'iteration {begin}, after the last one ({max_iters}).',
+                    logger='current', level=logging.WARNING)
+
+    @property
+    def phase_begins(self) -> Dict[str, int]:
+        """First iteration of each phase of :attr:`phase_names`."""
+        return getattr(self, '_phase_begins', {})
+
+    @phase_begins.setter
+    def phase_begins(self, begins: Dict[str, int]) -> None:
+        if set(begins) != set(self.phase_names):
+            raise ValueError(
+                f'{type(self).__name__}: the phases must be exactly '
+                f'{list(self.phase_names)}, got {sorted(begins)}.')
+        for name, begin in begins.items():
+            if int(begin) != begin or begin < 0:
+                raise ValueError(
+                    f'{type(self).__name__}: phase "{name}" begins at '
+                    f'{begin!r}; give a non-negative iteration.')
+        self._phase_begins = {k: int(v) for k, v in begins.items()}
+
+    def phase_on(self, name: str, iteration: Optional[int] = None) -> bool:
+        """Whether phase ``name`` is on at ``iteration`` (default: the
+        running one)."""
+        it = current_iter() if iteration is None else iteration
+        return it >= self.phase_begins[name]
+
+    def phase_log_vars(self) -> Dict[str, float]:
+        """``{'phase_<p>': 0/1}`` of the running iteration, for
+        ``update``'s log variables."""
+        return {f'phase_{name}': float(self.phase_on(name))
+                for name in self.phase_names}
 
     def attach_hook(self, name: str) -> None:
         """Record that a schedule hook drives this algorithm (hooks call it

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapperDict
 
+from debiascls.models.algorithms.base import current_iter
 from debiascls.models.algorithms.lff import LfF
 from debiascls.models.heads import GAPLinearHead
 from debiascls.models.utils import gap_linear_grad_cam, grad_cam
@@ -89,6 +90,16 @@ def ie_weight(c: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
     return (c * r).clamp_min(1.0)
 
 
+def linear_ramp(iteration: int, begin: int, end: int, start_value: float,
+                end_value: float) -> float:
+    """``start_value`` up to ``begin``, ``end_value`` from ``end`` on, and
+    linear in between."""
+    if iteration <= begin or end <= begin:
+        return start_value if iteration <= begin else end_value
+    progress = min((iteration - begin) / (end - begin), 1.0)
+    return start_value + (end_value - start_value) * progress
+
+
 @MODELS.register_module()
 class IE(LfF):
     """Debiasing with intrinsic feature guidance (IE, CVPR 2024,
@@ -113,12 +124,13 @@ class IE(LfF):
       (Eq. 6), guidance g(z) = z * IE(z) (Eq. 7), and ``f_d`` minimises
       L_total = lambda_main * L_main + L_guide + L_BN (Eq. 13) with
       L_guide = lambda_sim * L_guide_sim (Eq. 9) + L_guide_cls (Eq. 10) and
-      L_BN (Eq. 12). ``lambda_main`` ramps from 0 to 1 over the guided phase
-      (:class:`~debiascls.engine.hooks.LinearRampHook`).
+      L_BN (Eq. 12). ``lambda_main`` ramps linearly from 0 at T2 to 1 at
+      the last iteration (:meth:`lambda_main`: "linearly increases from
+      zero to one during training f_d with the guidance").
 
     T1 and T2 (Algorithm 1's inputs, ``t1``/``t2``) are the first
-    iterations of the phases ``bn_reference`` and ``guidance``, which
-    :class:`~debiascls.engine.hooks.TrainPhaseHook` switches on.
+    iterations of the phases ``bn_reference`` and ``guidance``, each on from
+    its first iteration to the end (read from the iteration itself).
 
     IE's code and supplementary are not public; what the paper leaves open
     is a keyword here, with the defaults argued in docs/methods/ie.md:
@@ -163,7 +175,7 @@ class IE(LfF):
         cam: 'closed_form' or 'autograd'.
     """
 
-    required_phases = ('bn_reference', 'guidance')
+    phase_names = ('bn_reference', 'guidance')
 
     def __init__(self,
                  classifier: dict,
@@ -225,38 +237,22 @@ class IE(LfF):
         self.cam = cam
         self.add_per_sample_tables(
             dict(bn_loss='float', bn_ref='float', bn_score='float'))
-        #: First iteration of each phase (TrainPhaseHook may override).
-        self.phase_begins: Dict[str, int] = {}
-        self.set_phase_begins(dict(bn_reference=t1, guidance=t2))
-        #: Set by the schedule hooks before every iteration.
-        self.phases: Dict[str, bool] = {}
-        self.lambda_main = 0.0
+        if t2 < t1:
+            raise ValueError(f'IE: T2 (t2={t2}) must be >= T1 (t1={t1}), as '
+                             'Algorithm 1 asks.')
+        self.phase_begins = dict(bn_reference=t1, guidance=t2)
         self._last_ce_b = None
 
     @property
     def required_hooks(self):  # type: ignore[override]
-        return ('BiasCommitteeHook', 'TrainPhaseHook', 'LinearRampHook',
-                'PerSampleScoreHook')
+        return ('BiasCommitteeHook', 'PerSampleScoreHook')
 
-    # ------------------------------------------------------------------ #
-    # Interface of the schedule hooks
-    # ------------------------------------------------------------------ #
-    def set_phase_begins(self, begins: Dict[str, int]) -> None:
-        """T1 and T2 (``{'bn_reference': T1, 'guidance': T2}``)."""
-        missing = set(self.required_phases) - set(begins)
-        unknown = set(begins) - set(self.required_phases)
-        if missing or unknown:
-            raise ValueError(
-                f'IE: the phases must be exactly '
-                f'{list(self.required_phases)} (missing {sorted(missing)}, '
-                f'unknown {sorted(unknown)}).')
-        if begins['guidance'] < begins['bn_reference']:
-            raise ValueError('IE: T2 (guidance) must be >= T1 '
-                             '(bn_reference), as Algorithm 1 asks.')
-        self.phase_begins = dict(begins)
-
-    def set_phases(self, active: Dict[str, bool]) -> None:
-        self.phases = dict(active)
+    def lambda_main(self, iteration: int) -> float:
+        """Eq. (13)'s weight of L_main at ``iteration``: 0 up to T2, 1 at
+        the last iteration (``max_iters - 1``), linear in between."""
+        end = getattr(self, 'max_iters', 0) - 1
+        return linear_ramp(iteration, self.phase_begins['guidance'], end, 0.0,
+                           1.0)
 
     def update_per_sample_scores(self, iteration: int) -> None:
         """The BN score update of this iteration's samples (Eqs. 1-2 and
@@ -267,14 +263,15 @@ class IE(LfF):
         idx, ce_b = self._last_ce_b
         self._last_ce_b = None
         state = self.per_sample
-        if self.phases.get('bn_reference', False):
+        reference = self.phase_on('bn_reference', iteration)
+        if reference:
             # Lines 4-5: l_ref(x) <- l(x) where not yet initialised, with
             # the loss EMA as it stood before this iteration.
             fresh = idx[~state.seen('bn_ref', idx)
                         & state.seen('bn_loss', idx)]
             state.assign('bn_ref', fresh, state.get('bn_loss', fresh))
         state.ema_update('bn_loss', idx, ce_b, 1 - self.alpha_l)  # Eq. (1)
-        if self.phases.get('bn_reference', False):
+        if reference:
             # Samples first seen at or after T1 take l_t as reference.
             first = idx[~state.seen('bn_ref', idx)]
             state.assign('bn_ref', first, state.get('bn_loss', first))
@@ -430,14 +427,11 @@ class IE(LfF):
     def update(self, inputs: torch.Tensor, data_samples: Dict[str,
                                                               torch.Tensor],
                optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
-        if set(self.phases) != set(self.required_phases):
-            raise RuntimeError('IE: the training phases were not set; '
-                               'TrainPhaseHook sets them before every '
-                               'iteration.')
         labels, idx = data_samples['gt_label'], data_samples['sample_idx']
         f_b, f_d = self.models['biased'], self.models['debiased']
         opt_b, opt_d = optim_wrapper['biased'], optim_wrapper['debiased']
-        guided = self.phases['guidance']
+        iteration = current_iter()
+        guided = self.phase_on('guidance', iteration)
         log_vars: Dict[str, torch.Tensor] = {}
 
         pair_idx = paired = x_bn = None
@@ -464,7 +458,7 @@ class IE(LfF):
             loss_main = (weight * ce_d).mean()  # Eq. (8)
             loss_d = loss_main
             if guided:
-                loss_d = self.lambda_main * loss_main
+                loss_d = self.lambda_main(iteration) * loss_main
                 log_vars['paired_ratio'] = paired.float().mean()
                 if x_bn is not None:
                     losses, diagnostics = self.guided_losses(
@@ -479,6 +473,8 @@ class IE(LfF):
             log_vars['loss_b'] = loss_b
         opt_d.update_params(loss_d)
         log_vars['loss_d'] = loss_d
+        log_vars.update(self.phase_log_vars(),
+                        lambda_main=self.lambda_main(iteration))
         return log_vars
 
     def guided_losses(self, z: torch.Tensor, z_bn: torch.Tensor,

@@ -44,7 +44,7 @@ class LearnedMixin(BiasedByDesignAlgorithm):
         entropy_weight: ``w`` of the entropy penalty.
     """
 
-    required_phases = ('main', )
+    phase_names = ('main', )
 
     def __init__(self,
                  classifier: dict,
@@ -74,27 +74,14 @@ class LearnedMixin(BiasedByDesignAlgorithm):
         self.models['f'].add_module('mixin_gate',
                                     nn.Linear(width, 1, bias=False))
         self.phase_begins = dict(main=int(pretrain_iters or 0))
-        self.phases: Dict[str, bool] = {}
 
-    def set_epoch_length(self, iters_per_epoch: int) -> None:
-        """Called by TrainPhaseHook before training: turns
-        ``pretrain_epochs`` into the first iteration of phase ``main``."""
+    def prepare_schedule(self, max_iters: int, iters_per_epoch: int) -> None:
+        """Turn ``pretrain_epochs`` into the first iteration of phase
+        ``main``."""
         if self.pretrain_epochs is not None:
             self.phase_begins = dict(
                 main=int(self.pretrain_epochs) * int(iters_per_epoch))
-
-    @property
-    def required_hooks(self):  # type: ignore[override]
-        return ('TrainPhaseHook', )
-
-    def set_phase_begins(self, begins: Dict[str, int]) -> None:
-        if set(begins) != set(self.required_phases):
-            raise ValueError(f'LearnedMixin: the phases must be exactly '
-                             f'{list(self.required_phases)}.')
-        self.phase_begins = dict(begins)
-
-    def set_phases(self, active: Dict[str, bool]) -> None:
-        self.phases = dict(active)
+        super().prepare_schedule(max_iters, iters_per_epoch)
 
     def mixin_loss(self, logits_f: torch.Tensor, feats_f: torch.Tensor,
                    logits_g: torch.Tensor,
@@ -112,18 +99,14 @@ class LearnedMixin(BiasedByDesignAlgorithm):
     def update(self, inputs: torch.Tensor, data_samples: Dict[str,
                                                               torch.Tensor],
                optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
-        if set(self.phases) != set(self.required_phases):
-            raise RuntimeError('LearnedMixin: the phase was not set; '
-                               'TrainPhaseHook sets it before every '
-                               'iteration.')
         labels = data_samples['gt_label']
         g = self.models['g']
-        if not self.phases['main']:
+        if not self.phase_on('main'):
             opt_g = optim_wrapper['g']
             with opt_g.optim_context(g):
                 loss = F.cross_entropy(g(inputs), labels)
             opt_g.update_params(loss)
-            return dict(loss_g=loss)
+            return dict(loss_g=loss, **self.phase_log_vars())
         g.eval()  # frozen: no batch-norm updates either
         with torch.no_grad():
             logits_g = g(inputs)
@@ -135,10 +118,11 @@ class LearnedMixin(BiasedByDesignAlgorithm):
             loss = terms['ce'] + self.entropy_weight * terms['entropy']
         opt_f.update_params(loss)
         return dict(loss_f=loss, loss_mixin_ce=terms['ce'],
-                    entropy=terms['entropy'], gate=terms['gate'])
+                    entropy=terms['entropy'], gate=terms['gate'],
+                    **self.phase_log_vars())
 
     def train(self, mode: bool = True):
         super().train(mode)
-        if mode and self.phases.get('main', False):
+        if mode and self.phase_on('main'):
             self.models['g'].eval()
         return self

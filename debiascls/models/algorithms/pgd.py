@@ -168,7 +168,7 @@ class PGD(BaseDebiasAlgorithm):
     """
 
     main_model = 'debiased'
-    required_phases = ('debias', )
+    phase_names = ('debias', )
     #: Step 2 sums |grad| of up to this many samples in the gradients'
     #: precision before adding them to the float64 per-class sums.
     FOLD_SAMPLES = 256
@@ -232,28 +232,17 @@ class PGD(BaseDebiasAlgorithm):
         self.register_buffer('scores_ready', torch.tensor(False))
         self._bias_iters = bias_iters
         self.phase_begins = dict(debias=1 if fraction else int(bias_iters))
-        self.phases: Dict[str, bool] = {}
 
     @property
     def required_hooks(self):  # type: ignore[override]
-        return ('TrainPhaseHook', 'PGDScoringHook')
+        return ('PGDScoringHook', )
 
-    # Interface of TrainPhaseHook
-    def set_max_iters(self, max_iters: int) -> None:
+    def prepare_schedule(self, max_iters: int, iters_per_epoch: int) -> None:
         """Resolve a fractional ``bias_iters`` against the run's length."""
         if isinstance(self._bias_iters, float) and self._bias_iters < 1:
             self.phase_begins = dict(
                 debias=max(1, round(self._bias_iters * max_iters)))
-
-    def set_phase_begins(self, begins: Dict[str, int]) -> None:
-        if set(begins) != set(self.required_phases):
-            raise ValueError(f'PGD: the phases must be exactly '
-                             f'{list(self.required_phases)}, got '
-                             f'{sorted(begins)}.')
-        self.phase_begins = dict(begins)
-
-    def set_phases(self, active: Dict[str, bool]) -> None:
-        self.phases = dict(active)
+        super().prepare_schedule(max_iters, iters_per_epoch)
 
     @property
     def bias_iters(self) -> int:
@@ -385,17 +374,13 @@ class PGD(BaseDebiasAlgorithm):
     def update(self, inputs: torch.Tensor, data_samples: Dict[str,
                                                               torch.Tensor],
                optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
-        if set(self.phases) != set(self.required_phases):
-            raise RuntimeError('PGD: the training phase was not set; '
-                               'TrainPhaseHook sets it before every '
-                               'iteration.')
         labels = data_samples['gt_label']
-        if not self.phases['debias']:
+        if not self.phase_on('debias'):
             f_b, opt_b = self.models['biased'], optim_wrapper['biased']
             with opt_b.optim_context(f_b):
                 loss = generalized_ce(f_b(inputs), labels, self.q).mean()
             opt_b.update_params(loss)
-            return dict(loss_b=loss)
+            return dict(loss_b=loss, **self.phase_log_vars())
         if not bool(self.scores_ready):
             raise RuntimeError('PGD: debiasing started without sampling '
                                'probabilities; PGDScoringHook computes them '
@@ -404,4 +389,4 @@ class PGD(BaseDebiasAlgorithm):
         with opt_d.optim_context(f_d):
             loss = F.cross_entropy(f_d(inputs), labels)
         opt_d.update_params(loss)
-        return dict(loss_d=loss)
+        return dict(loss_d=loss, **self.phase_log_vars())
