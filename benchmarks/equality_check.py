@@ -273,7 +273,8 @@ def main(argv=None) -> int:
             base = baseline_at(args.baseline_ref, names, args.iters, scratch)
         elif args.baseline:
             with open(args.baseline, encoding='utf-8') as f:
-                base = json.load(f)['methods']
+                base = {k: v for k, v in json.load(f)['methods'].items()
+                        if k in names}
         new = record(names, args.iters, osp.join(scratch, 'runs'))
     finally:
         if not args.scratch:

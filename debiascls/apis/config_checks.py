@@ -20,6 +20,9 @@ REMOVED_HOOKS = {
     'LinearRampHook':
     "IE ramps lambda_main from T2 (model.t2) to the last iteration itself "
     '(Eq. 13); remove it from custom_hooks',
+    'PerSampleScoreHook':
+    'IE updates its BN scores at the end of each step itself; remove it '
+    'from custom_hooks',
 }
 
 

@@ -58,9 +58,11 @@ def test_without_cuda_distributed_runs_use_gloo(monkeypatch):
     # hooks whose work the algorithms do themselves now
     ('custom_hooks', [dict(type='TrainPhaseHook')],
      ['custom_hooks.0: TrainPhaseHook no longer exists', 'model.t1']),
-    ('custom_hooks', [dict(type='PerSampleScoreHook'),
+    ('custom_hooks', [dict(type='BiasCommitteeHook'),
                       dict(type='LinearRampHook', attr='lambda_main')],
      ['custom_hooks.1: LinearRampHook', 'ramps lambda_main']),
+    ('custom_hooks', [dict(type='PerSampleScoreHook')],
+     ['custom_hooks.0: PerSampleScoreHook', 'end of each step']),
 ])
 def test_bad_configs_are_named_before_building(key, value, needles):
     cfg = Config.fromfile(CMNIST)

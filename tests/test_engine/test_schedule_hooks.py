@@ -1,57 +1,17 @@
-"""The score hook, the committee's sets, random states and the per-sample
-synchronisation check."""
+"""The committee's sets, random states, the per-sample synchronisation
+check and the de-noising split."""
 import random
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MessageHub
 
-from debiascls.engine.hooks import PerSampleScoreHook
 from debiascls.engine.hooks.bias_committee_hook import committee_sets
 from debiascls.engine.hooks.per_sample_sync_check_hook import (
     check_same_digests, state_digest)
 from debiascls.engine.hooks.random_state_hook import (get_random_state,
                                                       set_random_state)
 from debiascls.models.utils import PerSampleState
-
-
-class _Algorithm:
-
-    def __init__(self):
-        self.attached = set()
-        self.updates = []
-
-    def attach_hook(self, name):
-        self.attached.add(name)
-
-    def update_per_sample_scores(self, iteration):
-        self.updates.append(iteration)
-
-    def per_sample_summary(self):
-        return dict(bn_set_size=3.0)
-
-
-def _runner(algorithm, max_iters=10):
-    hub = MessageHub.get_instance('test_schedule_hooks')
-    runner = SimpleNamespace(
-        model=algorithm, max_iters=max_iters, iter=0, message_hub=hub,
-        logger=SimpleNamespace(warning=lambda msg: None))
-    return runner
-
-
-def test_score_hook_updates_after_every_iteration_and_logs():
-    algorithm = _Algorithm()
-    runner = _runner(algorithm)
-    hook = PerSampleScoreHook()
-    hook.before_train(runner)
-    for t in range(3):
-        runner.iter = t
-        hook.after_train_iter(runner, t)
-    assert algorithm.updates == [0, 1, 2]
-    assert runner.message_hub.get_scalar(
-        'train/bn_set_size').current() == 3.0
 
 
 def test_committee_sets_by_hand():

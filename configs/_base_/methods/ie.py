@@ -10,6 +10,4 @@ custom_hooks = [
     # D^A and D_cand^BN from the committee of early-stopped biased models.
     dict(type='BiasCommitteeHook', num_models=5, num_iters=1000,
          valid_interval=500, threshold=0.99, agreement=3),
-    # BN score (Eqs. 1-2) after every iteration; logs |D^BN| and its mean.
-    dict(type='PerSampleScoreHook'),
 ]

@@ -110,8 +110,8 @@ class IE(LfF):
     - ``f_b`` is trained with CE on the members of D^A in the batch, and
       ``w(x)`` comes from LfF's EMAs (:class:`LfF` with
       ``bias_amplified=True``).
-    - BN score (:meth:`update_per_sample_scores`, run after each step by
-      :class:`~debiascls.engine.hooks.PerSampleScoreHook`): Eq. (1)
+    - BN score (:meth:`update_per_sample_scores`, at the end of each step):
+      Eq. (1)
       ``l_t = alpha_l * CE(f_b(x), y) + (1 - alpha_l) * l_{t-1}``; from T1
       on, the reference ``l_ref(x) <- l(x)`` of samples not yet initialised
       (Algorithm 1, lines 4-6); Eq. (2) ``s_t = alpha_s * (l_t - l_ref) +
@@ -245,7 +245,7 @@ class IE(LfF):
 
     @property
     def required_hooks(self):  # type: ignore[override]
-        return ('BiasCommitteeHook', 'PerSampleScoreHook')
+        return ('BiasCommitteeHook', )
 
     def lambda_main(self, iteration: int) -> float:
         """Eq. (13)'s weight of L_main at ``iteration``: 0 up to T2, 1 at
@@ -257,7 +257,7 @@ class IE(LfF):
     def update_per_sample_scores(self, iteration: int) -> None:
         """The BN score update of this iteration's samples (Eqs. 1-2 and
         Algorithm 1, lines 4-6), with f_b's CE losses of every rank
-        recorded during the step; called by ``PerSampleScoreHook``."""
+        recorded during the step; called at the end of :meth:`update`."""
         if self._last_ce_b is None:
             return
         idx, ce_b = self._last_ce_b
@@ -294,8 +294,8 @@ class IE(LfF):
         return candidate & (state.get('bn_score') > 0)
 
     def per_sample_summary(self) -> Dict[str, float]:
-        """What ``PerSampleScoreHook`` logs: |D^BN_t|, |D_cand^BN|, the mean
-        BN score over D_cand^BN (samples with a reference) and |D^A|."""
+        """What each step logs: |D^BN_t|, |D_cand^BN|, the mean BN score
+        over D_cand^BN (samples with a reference) and |D^A|."""
         state = self.per_sample
         candidate = state.get('bn_candidate')
         scored = candidate & state.seen('bn_ref')
@@ -473,8 +473,11 @@ class IE(LfF):
             log_vars['loss_b'] = loss_b
         opt_d.update_params(loss_d)
         log_vars['loss_d'] = loss_d
+        # Eqs. (1)-(2) and lines 4-6 with this step's f_b losses (all ranks)
+        self.update_per_sample_scores(iteration)
         log_vars.update(self.phase_log_vars(),
-                        lambda_main=self.lambda_main(iteration))
+                        lambda_main=self.lambda_main(iteration),
+                        **self.per_sample_summary())
         return log_vars
 
     def guided_losses(self, z: torch.Tensor, z_bn: torch.Tensor,
