@@ -1,21 +1,15 @@
 """tools/analysis_tools/cell_matrix.py on hand-written results files."""
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from debiascls.utils import ConfigError
-
-REPO = Path(__file__).resolve().parents[2]
+from tool_helpers import load_tool
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'cell_matrix', REPO / 'tools' / 'analysis_tools' / 'cell_matrix.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools/cell_matrix.py', 'cell_matrix')
 
 
 def _run(path: Path, evals):

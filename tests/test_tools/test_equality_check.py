@@ -1,20 +1,13 @@
 """benchmarks/equality_check.py: the fingerprints and the comparison that
 say whether a change moved a result (its runs are a benchmark, not a
 test)."""
-import importlib.util
-from pathlib import Path
-
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
+from tool_helpers import load_script
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location(
-        'equality_check', REPO / 'benchmarks' / 'equality_check.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/equality_check.py', 'equality_check')
 
 
 def test_fingerprint_sees_every_bit_dtype_and_shape():

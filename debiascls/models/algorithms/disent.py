@@ -4,22 +4,15 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapperDict
 
+from debiascls.models.algorithms.base import current_iter
 from debiascls.models.algorithms.lff import (LfF, global_count,
                                              masked_mean_over_ranks)
 from debiascls.models.heads import GAPLinearHead
 from debiascls.models.losses import generalized_ce
 from debiascls.registry import MODELS
 from debiascls.utils import ConfigError
-
-
-def current_iter() -> int:
-    """The 0-based index of the running training iteration, from mmengine's
-    message hub (``RuntimeInfoHook`` records it before every iteration; 0
-    outside a Runner)."""
-    return int(MessageHub.get_current_instance().get_info('iter', 0))
 
 
 def swap_within_batch(z_b: torch.Tensor, labels: torch.Tensor,
